@@ -1,0 +1,5 @@
+"""obshub connectors."""
+
+from connectors.errors import ConnectorError
+
+__all__ = ["ConnectorError"]

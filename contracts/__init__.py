@@ -1,0 +1,5 @@
+"""obshub contracts."""
+
+from contracts.errors import ContractError
+
+__all__ = ["ContractError"]

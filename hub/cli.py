@@ -1,0 +1,144 @@
+"""The `obshub` command: stack verbs here, other verb groups by entry point.
+
+Each command is a thin wrapper over the library; library errors become one
+line and exit code 1 here, at the edge, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import Any, TypeVar
+
+import typer
+
+from hub.settings import HubSettings
+
+app = typer.Typer(
+    name="obshub",
+    help="obshub: the governed data-exchange hub for observation partagée.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+T = TypeVar("T")
+_DOMAIN_ERRORS: tuple[type[Exception], ...] = ()
+
+
+def _domain_errors() -> tuple[type[Exception], ...]:
+    from connectors.errors import ConnectorError
+    from contracts.errors import ContractError
+    from hub.errors import HubError
+    from schemas.errors import SchemaError
+
+    return (HubError, ContractError, ConnectorError, SchemaError)
+
+
+def run_or_exit(action: Callable[[], T]) -> T:
+    """Run `action`; a domain error becomes one line on stderr and exit 1."""
+    try:
+        return action()
+    except _domain_errors() as exc:
+        typer.echo(f"obshub: error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+def configure_logging(level: str | None = None) -> None:
+    """Logging for entry points: key=value lines on stderr."""
+    level = level or os.environ.get("OBSHUB_LOG_LEVEL", "WARNING")
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    # SASL over a loopback plaintext listener is by design; the warning is noise.
+    logging.getLogger("kafka.net.sasl").setLevel(logging.ERROR)
+    logging.getLogger("kafka.sasl").setLevel(logging.ERROR)
+
+
+def _say(message: str) -> None:
+    typer.echo(f"· {message}", err=True)
+
+
+def format_status(status: dict[str, Any]) -> str:
+    """The human form of `obshub status`."""
+    rows = [
+        ("kafka", status["kafka"]["pid"], status["kafka"]["bootstrap"]),
+        ("worker", status["worker"]["pid"], status["worker"]["metrics"]),
+        ("api", status["api"]["pid"], status["api"]["url"]),
+    ]
+    lines = []
+    for name, pid, endpoint in rows:
+        state = f"running (pid {pid})" if pid is not None else "stopped"
+        lines.append(f"{name:<7} {state:<22} {endpoint}")
+    return "\n".join(lines)
+
+
+@app.command()
+def up() -> None:
+    """Start Kafka (KRaft, SCRAM, ACLs) and the hub's processes; idempotent."""
+    from hub.stack import Stack
+
+    stack = Stack(HubSettings())
+    report = run_or_exit(lambda: stack.up(_say))
+    if report.kafka_started and report.kafka_ready_s is not None:
+        _say(f"Kafka answered after {report.kafka_ready_s:.1f}s")
+    else:
+        _say(f"Kafka already running (pid {report.kafka_pid})")
+    typer.echo(format_status(report.status.to_json()))
+    typer.echo(f"credentials: {stack.settings.credentials_dir}/<principal>.properties")
+
+
+@app.command()
+def down() -> None:
+    """Stop everything `up` started; data is kept, so `up` resumes."""
+    from hub.stack import Stack
+
+    stopped = run_or_exit(lambda: Stack(HubSettings()).down(_say))
+    typer.echo("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+
+
+@app.command()
+def status(as_json: bool = typer.Option(False, "--json", help="machine-readable")) -> None:
+    """Report what runs and its endpoints."""
+    from hub.stack import Stack
+
+    current = run_or_exit(lambda: Stack(HubSettings()).status()).to_json()
+    typer.echo(json.dumps(current) if as_json else format_status(current))
+
+
+@app.command()
+def demo(
+    once: bool = typer.Option(False, "--once", help="stop the stack afterwards"),
+) -> None:
+    """Start the stack and run an authenticated round trip through Kafka."""
+    from hub.stack import Stack
+    from hub.stack.smoke import round_trip
+
+    stack = Stack(HubSettings())
+    run_or_exit(lambda: stack.up(_say))
+    result = run_or_exit(lambda: round_trip(stack))
+    typer.echo(result)
+    if once:
+        run_or_exit(lambda: stack.down(_say))
+
+
+def _register_plugins() -> None:
+    for entry in entry_points(group="obshub.commands"):
+        group = entry.load()
+        app.add_typer(group, name=entry.name)
+
+
+def main() -> None:
+    configure_logging()
+    _register_plugins()
+    app()
+
+
+if __name__ == "__main__":
+    main()

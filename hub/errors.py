@@ -1,0 +1,59 @@
+"""Errors of the hub side.
+
+HubError
+ └─ StackError                 the embedded stack could not do what was asked
+     ├─ MissingToolError       `java` or `mvn` is not on PATH
+     ├─ JarFetchError          Maven could not fetch the Kafka jars
+     ├─ PortInUseError         a port the stack needs is taken by another program
+     ├─ BrokerStartError       the broker exited or did not answer in time
+     └─ ProvisionError         users, ACLs or topics could not be created
+
+Each carries the context a one-line CLI message needs; only the CLI turns
+them into exit codes.
+"""
+
+from __future__ import annotations
+
+
+class HubError(Exception):
+    """Root of every error raised by `hub`."""
+
+
+class StackError(HubError):
+    """The embedded stack could not do what was asked."""
+
+
+class MissingToolError(StackError):
+    def __init__(self, tool: str, purpose: str) -> None:
+        self.tool = tool
+        super().__init__(f"`{tool}` is not on PATH; it is needed to {purpose}")
+
+
+class JarFetchError(StackError):
+    def __init__(self, version: str, detail: str, log_path: str) -> None:
+        self.version = version
+        super().__init__(
+            f"could not fetch the Kafka {version} jars from Maven Central: {detail} "
+            f"(full Maven output in {log_path})"
+        )
+
+
+class PortInUseError(StackError):
+    def __init__(self, host: str, port: int, setting: str) -> None:
+        self.host, self.port = host, port
+        super().__init__(
+            f"port {port} on {host} is already in use by another program; "
+            f"stop it or choose another port with {setting}"
+        )
+
+
+class BrokerStartError(StackError):
+    def __init__(self, reason: str, log_path: str) -> None:
+        self.reason = reason
+        super().__init__(f"Kafka did not start: {reason} (see {log_path})")
+
+
+class ProvisionError(StackError):
+    def __init__(self, what: str, detail: str) -> None:
+        self.what = what
+        super().__init__(f"could not provision {what}: {detail}")

@@ -1,0 +1,77 @@
+"""The hub's one settings class, read from `OBSHUB_*` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""Where `deploy/` lives: the source tree, or the image's copy of it."""
+
+
+class HubSettings(BaseSettings):
+    """Settings of every hub process (stack runner, worker, access API).
+
+    Built once in an entry point and passed down; nothing reads the
+    environment elsewhere.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="OBSHUB_", frozen=True, extra="ignore")
+
+    state_dir: Path = Field(Path(".obshub"), description="logs, Kafka data, pids, credentials")
+    deploy_dir: Path = Field(PROJECT_ROOT / "deploy", description="pom, demo territory")
+
+    kafka_host: str = "127.0.0.1"
+    kafka_port: int = 9092
+    controller_port: int = 9093
+    # 3.9 rather than 4.1: librdkafka before 2.6.1 (Debian's kcat, older
+    # confluent-kafka clients partners run) cannot authenticate with SCRAM
+    # against Kafka 4.x. OBSHUB_KAFKA_VERSION=4.1.1 runs the 4.1 line.
+    kafka_version: str = "3.9.2"
+    kafka_cache_dir: Path = Field(
+        Path.home() / ".cache" / "obshub", description="Maven-fetched jars, outside the work tree"
+    )
+    kafka_heap: str = "512m"
+    kafka_start_timeout_s: float = 90.0
+    stop_timeout_s: float = 30.0
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+    metrics_port: int = 9108
+
+    partners: tuple[str, ...] = ("caf33", "francetravail33", "cd33", "ccas-bordeaux", "insee")
+    consumers: tuple[str, ...] = ("observatoire-bordeaux", "agora-le-bouscat", "cabinet-etudes")
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"{self.kafka_host}:{self.kafka_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}/metrics"
+
+    @property
+    def credentials_dir(self) -> Path:
+        return self.state_dir / "credentials"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.state_dir / "run"
+
+    @property
+    def kafka_dir(self) -> Path:
+        return self.state_dir / "kafka"
+
+    @property
+    def jar_dir(self) -> Path:
+        return self.kafka_cache_dir / f"kafka-{self.kafka_version}"

@@ -1,0 +1,115 @@
+"""What the broker must hold for a set of partners and consumers (pure).
+
+Users, topics and ACL bindings are computed here as plain data; `provision`
+applies them with an admin client. Least privilege: a partner writes its own
+drops topic only; a consumer reads its own indicators topic only, with
+consumer groups named after itself; the hub reads drops and owns the hub's
+topics and its faust app's internal topics, groups and transactional ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from contracts.principals import (
+    AGGREGATES_TOPIC,
+    AUDIT_TOPIC,
+    HUB_APP_ID,
+    HUB_PRINCIPAL,
+    INDICATORS_TOPIC,
+    QUARANTINE_TOPIC,
+    check_principal_name,
+    consumer_topic,
+    drops_topic,
+)
+
+
+class Resource(StrEnum):
+    TOPIC = "TOPIC"
+    GROUP = "GROUP"
+    CLUSTER = "CLUSTER"
+    TRANSACTIONAL_ID = "TRANSACTIONAL_ID"
+
+
+class Pattern(StrEnum):
+    LITERAL = "LITERAL"
+    PREFIXED = "PREFIXED"
+
+
+class Operation(StrEnum):
+    READ = "READ"
+    WRITE = "WRITE"
+    DESCRIBE = "DESCRIBE"
+    CREATE = "CREATE"
+    ALL = "ALL"
+    IDEMPOTENT_WRITE = "IDEMPOTENT_WRITE"
+
+
+CLUSTER_NAME = "kafka-cluster"
+
+
+@dataclass(frozen=True, order=True)
+class AclRule:
+    principal: str
+    resource: Resource
+    name: str
+    pattern: Pattern
+    operation: Operation
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    config: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class AccessPlan:
+    users: tuple[str, ...]
+    topics: tuple[TopicSpec, ...]
+    acls: tuple[AclRule, ...]
+
+
+HUB_TOPICS = (QUARANTINE_TOPIC, AGGREGATES_TOPIC, AUDIT_TOPIC, INDICATORS_TOPIC)
+DROP_PARTITIONS = 3
+
+
+def _rules(
+    principal: str, resource: Resource, name: str, pattern: Pattern, *operations: Operation
+) -> list[AclRule]:
+    return [AclRule(f"User:{principal}", resource, name, pattern, op) for op in operations]
+
+
+def plan_access(partners: tuple[str, ...], consumers: tuple[str, ...]) -> AccessPlan:
+    """Users, topics and ACLs for these partners and Kafka-channel consumers."""
+    for name in (*partners, *consumers):
+        check_principal_name(name)
+    R, W, D = Operation.READ, Operation.WRITE, Operation.DESCRIBE
+    acls: list[AclRule] = []
+    acls += _rules(HUB_PRINCIPAL, Resource.TOPIC, "drops.", Pattern.PREFIXED, R, D)
+    acls += _rules(HUB_PRINCIPAL, Resource.TOPIC, "hub.", Pattern.PREFIXED, R, W, D)
+    acls += _rules(HUB_PRINCIPAL, Resource.TOPIC, INDICATORS_TOPIC, Pattern.PREFIXED, R, W, D)
+    acls += _rules(HUB_PRINCIPAL, Resource.TOPIC, HUB_APP_ID, Pattern.PREFIXED, Operation.ALL)
+    acls += _rules(HUB_PRINCIPAL, Resource.GROUP, HUB_APP_ID, Pattern.PREFIXED, Operation.ALL)
+    acls += _rules(HUB_PRINCIPAL, Resource.TRANSACTIONAL_ID, HUB_APP_ID, Pattern.PREFIXED, W, D)
+    acls += _rules(
+        HUB_PRINCIPAL, Resource.CLUSTER, CLUSTER_NAME, Pattern.LITERAL, Operation.IDEMPOTENT_WRITE
+    )
+    for partner in partners:
+        acls += _rules(partner, Resource.TOPIC, drops_topic(partner), Pattern.LITERAL, W, D)
+        acls += _rules(
+            partner, Resource.CLUSTER, CLUSTER_NAME, Pattern.LITERAL, Operation.IDEMPOTENT_WRITE
+        )
+    for consumer in consumers:
+        acls += _rules(consumer, Resource.TOPIC, consumer_topic(consumer), Pattern.LITERAL, R, D)
+        acls += _rules(consumer, Resource.GROUP, consumer, Pattern.PREFIXED, R)
+    topics = [TopicSpec(drops_topic(p), DROP_PARTITIONS) for p in partners]
+    topics += [TopicSpec(name, 1) for name in HUB_TOPICS]
+    topics += [TopicSpec(consumer_topic(c), 1) for c in consumers]
+    return AccessPlan(
+        users=(HUB_PRINCIPAL, *partners, *consumers),
+        topics=tuple(topics),
+        acls=tuple(sorted(set(acls))),
+    )

@@ -1,0 +1,109 @@
+"""Background processes of the stack: start, find again by pid file, stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def read_pid(pid_file: Path, marker: str) -> int | None:
+    """The live pid recorded in `pid_file`, if its command line has `marker`.
+
+    The marker check keeps a recycled pid from being taken for ours.
+    """
+    try:
+        pid = int(pid_file.read_text(encoding="ascii").strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return None
+    if marker.encode() not in cmdline:
+        return None
+    if _is_zombie(pid):
+        return None
+    return pid
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+def spawn(
+    argv: Sequence[str], pid_file: Path, out_path: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start `argv` in its own session, output appended to `out_path`."""
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    pid_file.parent.mkdir(parents=True, exist_ok=True)
+    with out_path.open("ab") as out:
+        proc = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=env,
+        )
+    pid_file.write_text(f"{proc.pid}\n", encoding="ascii")
+    return proc
+
+
+def terminate(pid: int, timeout_s: float) -> bool:
+    """SIGTERM, wait up to `timeout_s`, then SIGKILL. True if it ended by itself."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return True
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if not is_alive(pid):
+            return True
+        time.sleep(0.1)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return True
+    while is_alive(pid):
+        time.sleep(0.05)
+    return False
+
+
+def is_alive(pid: int) -> bool:
+    """True while `pid` runs (reaps it if it is our child and has ended)."""
+    # Reap our own children so they do not linger as zombies.
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return not _is_zombie(pid)
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def port_answers(host: str, port: int, timeout_s: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False

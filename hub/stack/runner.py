@@ -1,0 +1,163 @@
+"""`obshub up` / `down` / `status`: the embedded stack as one object."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from contracts.principals import ADMIN_PRINCIPAL, KafkaCredentials
+from hub.errors import BrokerStartError, PortInUseError
+from hub.settings import HubSettings
+from hub.stack import broker, jars, processes
+from hub.stack.access_plan import AccessPlan, plan_access
+from hub.stack.credentials import CredentialStore, ensure_secret
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    pid: int | None
+    endpoint: str
+
+
+@dataclass(frozen=True)
+class StackStatus:
+    kafka: ServiceStatus
+    worker: ServiceStatus
+    api: ServiceStatus
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape of `obshub status --json` (INTERFACES.md)."""
+        return {
+            "kafka": {"pid": self.kafka.pid, "bootstrap": self.kafka.endpoint},
+            "worker": {"pid": self.worker.pid, "metrics": self.worker.endpoint},
+            "api": {"pid": self.api.pid, "url": self.api.endpoint},
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class UpReport:
+    kafka_pid: int
+    kafka_started: bool
+    kafka_ready_s: float | None
+    status: StackStatus
+
+
+class Stack:
+    """The local stack under one state dir, started and stopped as a whole."""
+
+    def __init__(self, settings: HubSettings) -> None:
+        self.settings = settings
+        self.layout = broker.BrokerLayout(
+            root=settings.kafka_dir,
+            logs_dir=settings.logs_dir,
+            run_dir=settings.run_dir,
+            jar_dir=settings.jar_dir,
+            version=settings.kafka_version,
+            host=settings.kafka_host,
+            port=settings.kafka_port,
+            controller_port=settings.controller_port,
+            heap=settings.kafka_heap,
+        )
+        self.credentials = CredentialStore(settings.credentials_dir, settings.bootstrap_servers)
+
+    # -- pieces ------------------------------------------------------------
+
+    def ensure_jars(self) -> None:
+        jars.fetch_jars(
+            self.settings.deploy_dir / "kafka" / "pom.xml",
+            self.settings.kafka_version,
+            self.settings.jar_dir,
+            self.settings.logs_dir / "maven.log",
+        )
+
+    def admin_credentials(self) -> KafkaCredentials:
+        return self.credentials.ensure(ADMIN_PRINCIPAL)
+
+    def access_plan(self) -> AccessPlan:
+        return plan_access(self.settings.partners, self.settings.consumers)
+
+    def start_kafka(self, progress: Progress = _quiet) -> tuple[int, float | None]:
+        """Start the broker if it is not running. Returns (pid, seconds to ready or None)."""
+        pid = broker.running_pid(self.layout)
+        if pid is not None:
+            return pid, None
+        for port, setting in (
+            (self.settings.kafka_port, "OBSHUB_KAFKA_PORT"),
+            (self.settings.controller_port, "OBSHUB_CONTROLLER_PORT"),
+        ):
+            if not processes.port_is_free(self.settings.kafka_host, port):
+                raise PortInUseError(self.settings.kafka_host, port, setting)
+        progress(f"fetching Kafka {self.settings.kafka_version} jars (cached after the first run)")
+        self.ensure_jars()
+        broker_password = ensure_secret(self.layout.root / "broker.password")
+        formatted = broker.is_formatted(self.layout)
+        if formatted and not self.credentials.path(ADMIN_PRINCIPAL).exists():
+            raise BrokerStartError(
+                f"{self.layout.data_dir} holds Kafka data but the admin credentials are gone; "
+                f"remove {self.layout.root} to start afresh",
+                str(self.layout.log_file),
+            )
+        admin = self.admin_credentials()
+        broker.write_config(self.layout, broker_password)
+        if not formatted:
+            progress("formatting KRaft storage")
+            broker.format_storage(self.layout, broker_password, admin.password)
+        progress(f"starting Kafka on {self.settings.bootstrap_servers}")
+        pid = broker.start(self.layout)
+        ready_s = broker.wait_ready(self.layout, pid, admin, self.settings.kafka_start_timeout_s)
+        log.info("kafka ready pid=%d seconds=%.2f", pid, ready_s)
+        return pid, ready_s
+
+    def provision(self) -> None:
+        """Users, topics and ACLs; their credentials files under the state dir."""
+        from hub.stack.provision import apply_plan
+
+        plan = self.access_plan()
+        passwords = {user: self.credentials.ensure(user).password for user in plan.users}
+        apply_plan(self.admin_credentials(), plan, passwords.__getitem__)
+
+    # -- the verbs ---------------------------------------------------------
+
+    def up(self, progress: Progress = _quiet) -> UpReport:
+        started_at = time.monotonic()
+        pid, ready_s = self.start_kafka(progress)
+        progress("creating users, topics and ACLs")
+        self.provision()
+        log.info("stack up seconds=%.2f", time.monotonic() - started_at)
+        return UpReport(pid, ready_s is not None, ready_s, self.status())
+
+    def down(self, progress: Progress = _quiet) -> list[str]:
+        """Stop what runs (SIGTERM, then SIGKILL after the timeout); keep data."""
+        stopped: list[str] = []
+        pid = broker.running_pid(self.layout)
+        if pid is not None:
+            progress(f"stopping Kafka (pid {pid})")
+            clean = processes.terminate(pid, self.settings.stop_timeout_s)
+            if not clean:
+                log.warning(
+                    "kafka did not stop within %.0fs and was killed", self.settings.stop_timeout_s
+                )
+            stopped.append("kafka")
+        self.layout.pid_file.unlink(missing_ok=True)
+        return stopped
+
+    def status(self) -> StackStatus:
+        return StackStatus(
+            kafka=ServiceStatus(broker.running_pid(self.layout), self.settings.bootstrap_servers),
+            worker=ServiceStatus(None, self.settings.metrics_url),
+            api=ServiceStatus(None, self.settings.api_url),
+        )

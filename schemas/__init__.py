@@ -1,0 +1,5 @@
+"""obshub schemas."""
+
+from schemas.errors import SchemaError
+
+__all__ = ["SchemaError"]

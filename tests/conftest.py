@@ -1,0 +1,66 @@
+"""Shared fixtures: one real broker per test session, on free ports.
+
+The broker runs under a temporary state dir, so it never collides with a
+running demo (`.obshub/`, port 9092). Integration tests get a fresh topic
+and consumer group each, through `fresh_topic`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from hub.settings import HubSettings
+from hub.stack import Stack
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def stack_settings(state_dir: Path) -> HubSettings:
+    """Settings for a private stack under `state_dir` on free ports."""
+    return HubSettings(
+        state_dir=state_dir,
+        kafka_port=free_port(),
+        controller_port=free_port(),
+        api_port=free_port(),
+        metrics_port=free_port(),
+        kafka_heap="384m",
+    )
+
+
+@pytest.fixture(scope="session")
+def kafka_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    logging.getLogger("kafka.net.sasl").setLevel(logging.ERROR)
+    stack = Stack(stack_settings(tmp_path_factory.mktemp("obshub-state")))
+    stack.up()
+    yield stack
+    stack.down()
+
+
+@pytest.fixture
+def fresh_topic(kafka_stack: Stack) -> Callable[[str], str]:
+    """Create a topic named `<prefix><random>` with the admin principal."""
+    from kafka.admin import NewTopic
+
+    from hub.stack.provision import admin_client
+
+    def make(prefix: str) -> str:
+        name = f"{prefix}{secrets.token_hex(4)}"
+        client = admin_client(kafka_stack.admin_credentials())
+        try:
+            client.create_topics([NewTopic(name, 1, 1)])
+        finally:
+            client.close()
+        return name
+
+    return make

@@ -1,0 +1,133 @@
+"""`obshub up / status / down` as a user runs them, on a private state dir."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.integration
+OBSHUB = [sys.executable, "-m", "hub.cli"]
+
+
+def run(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*OBSHUB, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        OBSHUB_STATE_DIR=str(tmp_path / "state"),
+        OBSHUB_KAFKA_PORT=str(free_port()),
+        OBSHUB_CONTROLLER_PORT=str(free_port()),
+        OBSHUB_KAFKA_HEAP="256m",
+    )
+    return env
+
+
+def test_up_status_down_up_resumes(cli_env: dict[str, str]) -> None:
+    try:
+        first = run(cli_env, "up")
+        assert first.returncode == 0, first.stderr
+        status = json.loads(run(cli_env, "status", "--json").stdout)
+        pid = status["kafka"]["pid"]
+        assert isinstance(pid, int)
+        assert status["kafka"]["bootstrap"] == f"127.0.0.1:{cli_env['OBSHUB_KAFKA_PORT']}"
+        assert status["worker"]["pid"] is None and status["api"]["pid"] is None
+
+        again = run(cli_env, "up")  # idempotent: nothing new starts
+        assert again.returncode == 0
+        assert json.loads(run(cli_env, "status", "--json").stdout)["kafka"]["pid"] == pid
+
+        down = run(cli_env, "down")
+        assert down.returncode == 0 and "stopped: kafka" in down.stdout
+        assert json.loads(run(cli_env, "status", "--json").stdout)["kafka"]["pid"] is None
+
+        resumed = run(cli_env, "up")  # keeps data: no second format
+        assert resumed.returncode == 0, resumed.stderr
+        assert "formatting" not in resumed.stderr
+        demo = run(cli_env, "demo")
+        assert demo.returncode == 0, demo.stderr
+        assert "round trip ok" in demo.stdout
+        creds = Path(cli_env["OBSHUB_STATE_DIR"]) / "credentials"
+        assert {p.name for p in creds.glob("*.properties")} >= {
+            "admin.properties",
+            "hub.properties",
+            "caf33.properties",
+            "observatoire-bordeaux.properties",
+        }
+        assert (creds / "admin.properties").stat().st_mode & 0o077 == 0
+        logs = Path(cli_env["OBSHUB_STATE_DIR"]) / "logs" / "kafka.log"
+        assert "Kafka Server started" in logs.read_text(encoding="utf-8")
+    finally:
+        run(cli_env, "down")
+
+
+@pytest.mark.skipif(shutil.which("kcat") is None, reason="kcat is installed by `make test`")
+def test_kcat_lists_metadata_with_the_admin_file_and_is_refused_otherwise(
+    cli_env: dict[str, str],
+) -> None:
+    try:
+        assert run(cli_env, "up").returncode == 0
+        creds = Path(cli_env["OBSHUB_STATE_DIR"]) / "credentials"
+        ok = subprocess.run(
+            ["kcat", "-F", str(creds / "admin.librdkafka.properties"), "-L", "-m", "10"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert ok.returncode == 0, ok.stderr
+        assert 'topic "drops.caf33"' in ok.stdout
+        wrong = (
+            (creds / "admin.librdkafka.properties")
+            .read_text()
+            .replace("sasl.password=", "sasl.password=wrong")
+        )
+        (creds.parent / "wrong.properties").write_text(wrong)
+        refused = subprocess.run(
+            ["kcat", "-F", str(creds.parent / "wrong.properties"), "-L", "-m", "3"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert "Authentication failed" in refused.stderr
+        assert "Metadata for all topics" not in refused.stdout
+    finally:
+        run(cli_env, "down")
+
+
+def test_port_in_use_is_one_clear_line(cli_env: dict[str, str]) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", int(cli_env["OBSHUB_KAFKA_PORT"])))
+        sock.listen()
+        result = run(cli_env, "up")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1] == (
+        f"obshub: error: port {cli_env['OBSHUB_KAFKA_PORT']} on 127.0.0.1 is already in use "
+        "by another program; stop it or choose another port with OBSHUB_KAFKA_PORT"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_java_is_one_clear_line(cli_env: dict[str, str], tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "mvn").symlink_to(shutil.which("mvn") or "/usr/bin/mvn")
+    cli_env["PATH"] = str(bin_dir)
+    result = run(cli_env, "up")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "obshub: error: `java` is not on PATH; it is needed to run the Kafka broker"
+    )
