@@ -76,6 +76,11 @@ def format_status(status: dict[str, Any]) -> str:
     for name, pid, endpoint in rows:
         state = f"running (pid {pid})" if pid is not None else "stopped"
         lines.append(f"{name:<7} {state:<22} {endpoint}")
+    lag = status.get("hub_lag")
+    if lag is not None:
+        total = sum(lag.values())
+        detail = ", ".join(f"{topic} {n}" for topic, n in lag.items() if n)
+        lines.append(f"hub lag {total} message(s) on drops.*" + (f" ({detail})" if detail else ""))
     return "\n".join(lines)
 
 
@@ -105,10 +110,18 @@ def down() -> None:
 
 @app.command()
 def status(as_json: bool = typer.Option(False, "--json", help="machine-readable")) -> None:
-    """Report what runs and its endpoints."""
+    """Report what runs, its endpoints and the hub's consumer lag."""
+    from contracts.principals import HUB_APP_ID
     from hub.stack import Stack
+    from hub.stack.lag import group_lag
 
-    current = run_or_exit(lambda: Stack(HubSettings()).status()).to_json()
+    stack = Stack(HubSettings())
+    current = run_or_exit(stack.status).to_json()
+    current["hub_lag"] = None
+    if current["kafka"]["pid"] is not None:
+        current["hub_lag"] = run_or_exit(
+            lambda: group_lag(stack.admin_credentials(), HUB_APP_ID, "drops.")
+        )
     typer.echo(json.dumps(current) if as_json else format_status(current))
 
 

@@ -32,3 +32,15 @@ def test_format_status_marks_stopped_services() -> None:
     )
     assert text.splitlines()[0].split() == ["kafka", "running", "(pid", "42)", "127.0.0.1:9092"]
     assert "stopped" in text.splitlines()[1]
+
+
+def test_format_status_sums_the_hub_lag() -> None:
+    text = format_status(
+        {
+            "kafka": {"pid": 42, "bootstrap": "127.0.0.1:9092"},
+            "worker": {"pid": None, "metrics": "m"},
+            "api": {"pid": None, "url": "u"},
+            "hub_lag": {"drops.caf33": 3, "drops.insee": 0, "drops.cd33": 2},
+        }
+    )
+    assert text.splitlines()[-1] == "hub lag 5 message(s) on drops.* (drops.caf33 3, drops.cd33 2)"
