@@ -1,0 +1,161 @@
+"""`obshub convention …`: keys, signatures and checks of conventions.
+
+Registered by the root CLI through the `obshub.commands` entry point. Each
+command is a thin wrapper: the work is in `contracts.keys`,
+`contracts.signing` and `contracts.review`. Reports (one line per problem,
+or one OK line per file) go to stdout, with exit code 1 if anything is
+wrong; an error that stops a command goes to stderr, exit code 1.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import TypeVar
+
+import typer
+
+from contracts.errors import ContractError, InstantError
+from contracts.keys import keygen as generate_key_pair
+from contracts.keys import load_signing_key, load_trust_store, party_of_key_file
+from contracts.review import check_files, format_reports, verify_file
+from contracts.signing import sign_file
+from schemas.errors import SchemaError
+
+KEYS_ENV = "OBSHUB_KEYS_DIR"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEMO_DIR = PROJECT_ROOT / "deploy" / "demo"
+
+app = typer.Typer(
+    help="Conventions: Ed25519 keys, signatures, and checks (form, schemas, signatures, validity).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+T = TypeVar("T")
+
+
+def default_keys_dir() -> Path:
+    """`$OBSHUB_KEYS_DIR`, else the demo keys of this checkout."""
+    configured = os.environ.get(KEYS_ENV)
+    return Path(configured) if configured else DEMO_DIR / "keys"
+
+
+def _shown(path: Path) -> Path:
+    """`path` relative to the working directory when it is under it."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def _run(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except (ContractError, SchemaError) as exc:
+        typer.echo(f"obshub: error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+def parse_instant(text: str | None) -> datetime:
+    """An ISO instant with a timezone; a bare date means noon UTC of that day
+    (the same calendar day everywhere in France, overseas included)."""
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(12), UTC)
+        instant = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{text!r} is not an ISO date or instant") from exc
+    if instant.tzinfo is None:
+        raise typer.BadParameter(str(InstantError(text)))
+    return instant
+
+
+KEYS_OPTION = typer.Option(
+    None, "--keys", help=f"trust store: <party>.pub files (default: ${KEYS_ENV} or demo keys)"
+)
+
+
+@app.command()
+def keygen(
+    name: str = typer.Argument(..., help="party id, e.g. caf33 or hub-operator"),
+    directory: Path | None = typer.Option(
+        None, "--dir", help=f"where to write (default: ${KEYS_ENV} or demo keys)"
+    ),
+    force: bool = typer.Option(False, "--force", help="replace an existing key pair"),
+) -> None:
+    """Generate an Ed25519 key pair: NAME.key (private, 0600) and NAME.pub."""
+    target = directory or default_keys_dir()
+    private, public = _run(lambda: generate_key_pair(target, name, overwrite=force))
+    typer.echo(f"private key: {private} (keep it secret)")
+    typer.echo(f"public key:  {public} (give it to the other party's trust store)")
+
+
+@app.command()
+def sign(
+    file: Path = typer.Argument(..., help="convention YAML file, signed in place"),
+    key: Path = typer.Option(..., "--key", help="the signer's private key (<party>.key)"),
+    party: str | None = typer.Option(
+        None, "--party", help="who signs (default: the key file's name)"
+    ),
+) -> None:
+    """Add or replace one party's signature in a convention file."""
+    signer = party or _run(lambda: party_of_key_file(key))
+    private_key = _run(lambda: load_signing_key(key))
+    convention = _run(lambda: sign_file(file, private_key, signer))
+    typer.echo(f"{file}: signed by {signer} ({convention.ref})")
+
+
+@app.command()
+def verify(
+    file: Path = typer.Argument(..., help="convention YAML file"),
+    keys: Path | None = KEYS_OPTION,
+) -> None:
+    """Check that both parties signed the convention as it is, with trusted keys."""
+    trust = _run(lambda: load_trust_store(keys or default_keys_dir()))
+    report = _run(lambda: verify_file(file, trust))
+    if report.ok and report.convention is not None:
+        signers = ", ".join(report.convention.signers)
+        typer.echo(f"{file}: signatures OK ({signers})")
+        return
+    for line in format_reports([report]):
+        typer.echo(line)
+    raise typer.Exit(1)
+
+
+@app.command()
+def check(
+    paths: list[Path] | None = typer.Argument(
+        None, help="convention files or directories (default: the demo conventions and catalog)"
+    ),
+    keys: Path | None = KEYS_OPTION,
+    at: str | None = typer.Option(
+        None, "--at", help="instant to check validity at, ISO 8601 with offset (default: now)"
+    ),
+    indicators: Path | None = typer.Option(
+        None, "--indicators", help="also check this indicator catalog against the conventions"
+    ),
+) -> None:
+    """Validate conventions (form, field policies, signatures, validity);
+    one line per problem and exit 1, or one OK line per file."""
+    from schemas.catalog import load_catalog
+
+    instant = parse_instant(at)
+    trust = _run(lambda: load_trust_store(keys or default_keys_dir()))
+    if not paths:  # the whole demo: its conventions and its indicator catalog
+        paths = [_shown(DEMO_DIR / "conventions")]
+        indicators = indicators or _shown(DEMO_DIR / "indicators.yaml")
+    targets = paths
+    reports = _run(lambda: check_files(targets, trust, instant, load_catalog(), indicators))
+    if not reports:
+        typer.echo("obshub: error: no convention file found", err=True)
+        raise typer.Exit(1)
+    for line in format_reports(reports):
+        typer.echo(line)
+    if any(not r.ok for r in reports):
+        raise typer.Exit(1)

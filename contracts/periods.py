@@ -1,0 +1,60 @@
+"""Periods of a drop, in the form its dataset's cadence calls for.
+
+monthly `YYYY-MM`, quarterly `YYYY-Qn`, yearly `YYYY`. A partner may give a
+month for any cadence (`--period 2026-10` on a quarterly dataset means its
+quarter, 2026-Q4); the connector normalises it, and the hub checks the form.
+Periods order chronologically by their first month.
+"""
+
+from __future__ import annotations
+
+import re
+
+from contracts.errors import ContractError
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_YEAR = re.compile(r"^(\d{4})$")
+
+
+class PeriodError(ContractError):
+    def __init__(self, period: str, reason: str) -> None:
+        self.period = period
+        super().__init__(f"period {period!r}: {reason}")
+
+
+def _parse(period: str) -> tuple[int, int, str]:
+    """(year, first month, kind) of a period in any of the three forms."""
+    if m := _MONTH.match(period):
+        return int(m.group(1)), int(m.group(2)), "monthly"
+    if m := _QUARTER.match(period):
+        return int(m.group(1)), 3 * int(m.group(2)) - 2, "quarterly"
+    if m := _YEAR.match(period):
+        return int(m.group(1)), 1, "yearly"
+    raise PeriodError(period, "expected YYYY-MM, YYYY-Qn or YYYY")
+
+
+def normalise_period(period: str, cadence: str) -> str:
+    """`period` in the form of `cadence`; a coarser period than the cadence is an error."""
+    year, month, kind = _parse(period.strip())
+    rank = {"monthly": 0, "quarterly": 1, "yearly": 2}
+    if rank[kind] > rank[cadence]:
+        raise PeriodError(period, f"too coarse for a {cadence} dataset")
+    if cadence == "monthly":
+        return f"{year:04d}-{month:02d}"
+    if cadence == "quarterly":
+        return f"{year:04d}-Q{(month - 1) // 3 + 1}"
+    return f"{year:04d}"
+
+
+def check_period(period: str, cadence: str) -> str:
+    """`period` if it is already in the form of `cadence`, else `PeriodError`."""
+    if normalise_period(period, cadence) != period:
+        raise PeriodError(period, f"not in the form of a {cadence} period")
+    return period
+
+
+def period_start(period: str) -> tuple[int, int]:
+    """(year, month) of the period's first month, for chronological order."""
+    year, month, _ = _parse(period)
+    return year, month

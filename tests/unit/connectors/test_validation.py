@@ -1,0 +1,172 @@
+import datetime as dt
+
+import pytest
+
+from connectors.mapping import ColumnMapping, MappingError
+from connectors.pseudonymise import Pseudonymiser
+from connectors.sources import RowBatch
+from connectors.validation import RowValidator, Tally
+from contracts.convention import DatasetTerms
+from schemas.catalog import load_catalog
+
+SECRET = bytes(range(32))
+CAF = load_catalog().dataset("caf.allocataires", 1)
+HEADER = [
+    "matricule",
+    "iris",
+    "age_responsable",
+    "type_foyer",
+    "nb_enfants",
+    "bas_revenus",
+    "rsa",
+    "aah",
+    "aide_logement",
+    "commentaire",
+]
+TERMS = DatasetTerms.model_validate(
+    {
+        "schema_versions": [1],
+        "cadence": "monthly",
+        "territory": ["33063", "33069"],
+        "fields": {
+            "matricule": "pseudonymise",
+            "iris": "keep",
+            "age_responsable": {"policy": "generalise", "bands": [0, 25, 40, 60]},
+            "type_foyer": "keep",
+            "nb_enfants": "keep",
+            "bas_revenus": "keep",
+            "rsa": "keep",
+            "aah": "drop",
+            "aide_logement": "keep",
+        },
+    }
+)
+
+
+def validator(mapping: ColumnMapping | None = None, header: list[str] = HEADER) -> RowValidator:
+    return RowValidator.compile(
+        CAF, TERMS, mapping or ColumnMapping(), header, Pseudonymiser(SECRET)
+    )
+
+
+def run(rows: list[list[str | None] | None], v: RowValidator | None = None):  # type: ignore[no-untyped-def]
+    tally = Tally()
+    records = (v or validator()).validate(RowBatch(list(range(2, 2 + len(rows))), rows), tally)
+    return records, tally
+
+
+GOOD = ["0123456", "330630101", "37", "isole", "0", "1", "0", "1", "0", "texte libre"]
+
+
+def test_a_valid_row_becomes_a_minimised_wire_record() -> None:
+    [record], tally = run([GOOD])
+    assert tally.rows_accepted == 1 and tally.rejections == {}
+    assert record == {
+        "matricule": Pseudonymiser(SECRET).pseudonym("0123456"),
+        "iris": "330630101",
+        "age_responsable": 25,
+        "type_foyer": "isole",
+        "nb_enfants": 0,
+        "bas_revenus": 1,
+        "rsa": 0,
+        "aah": None,
+        "aide_logement": 0,
+    }
+    assert "commentaire" not in record  # a column the schema lacks never travels
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("iris", "", "missing:iris"),
+        ("iris", "3306301", "out_of_domain:iris"),
+        ("iris", "330500101", "outside_territory"),
+        ("age_responsable", "abc", "invalid:age_responsable"),
+        ("age_responsable", "130", "out_of_domain:age_responsable"),
+        ("type_foyer", "Isolé", "out_of_domain:type_foyer"),
+        ("rsa", "2", "out_of_domain:rsa"),
+        ("nb_enfants", "1.5", "invalid:nb_enfants"),
+    ],
+)
+def test_rejections_by_reason(column: str, value: str, reason: str) -> None:
+    row = list(GOOD)
+    row[HEADER.index(column)] = value
+    records, tally = run([row, GOOD])
+    assert len(records) == 1
+    assert tally.rejections == {reason: 1} and tally.examples == {reason: [2]}
+
+
+def test_dropped_field_is_never_read() -> None:
+    row = list(GOOD)
+    row[HEADER.index("aah")] = "not even a number"
+    [record], _ = run([row])
+    assert record["aah"] is None
+
+
+def test_empty_optional_fields_are_null_and_french_decimals_read() -> None:
+    row = list(GOOD)
+    row[HEADER.index("age_responsable")] = ""
+    row[HEADER.index("nb_enfants")] = "2,0"
+    [record], _ = run([row])
+    assert record["age_responsable"] is None and record["nb_enfants"] == 2
+
+
+def test_unreadable_and_ragged_rows() -> None:
+    _, tally = run([None, GOOD[:5], GOOD])
+    assert tally.rejections == {"unreadable_row": 1, "wrong_column_count": 1}
+    assert tally.rows_read == 3 and tally.rows_rejected == 2
+
+
+def test_mapping_renames_columns_and_values() -> None:
+    header = ["NUM", *HEADER[1:3], "TYPE", *HEADER[4:]]
+    mapping = ColumnMapping(
+        columns={"matricule": "NUM", "type_foyer": "TYPE"},
+        values={"type_foyer": {"Isolé": "isole"}, "rsa": {"O": "1", "N": "0"}},
+    )
+    row = list(GOOD)
+    row[3], row[6] = "Isolé", "O"
+    [record], _ = run([row], validator(mapping, header))
+    assert (record["type_foyer"], record["rsa"]) == ("isole", 1)
+
+
+def test_a_column_the_convention_keeps_must_be_in_the_extract() -> None:
+    header = [h for h in HEADER if h != "rsa"]
+    with pytest.raises(MappingError, match="no column for rsa"):
+        validator(header=header)
+
+
+def test_examples_stop_at_five_rows() -> None:
+    bad = list(GOOD)
+    bad[1] = "999999999"
+    _, tally = run([bad] * 8)
+    assert tally.rejections == {"outside_territory": 8}
+    assert tally.examples["outside_territory"] == [2, 3, 4, 5, 6]
+
+
+def test_dates_iso_and_french() -> None:
+    ccas = load_catalog().dataset("ccas.aides", 1)
+    terms = DatasetTerms.model_validate(
+        {
+            "schema_versions": [1],
+            "cadence": "monthly",
+            "territory": ["33063"],
+            "fields": {
+                "id_demandeur": "pseudonymise",
+                "iris": "keep",
+                "type_aide": "keep",
+                "montant_eur": "keep",
+                "date_decision": "keep",
+            },
+        }
+    )
+    header = ["id_demandeur", "iris", "type_aide", "montant_eur", "date_decision"]
+    v = RowValidator.compile(ccas, terms, ColumnMapping(), header, Pseudonymiser(SECRET))
+    rows: list[list[str | None] | None] = [
+        ["1", "330630101", "energie", "120,50", "03/10/2026"],
+        ["2", "330630101", "energie", "80", "2026-10-04"],
+        ["3", "330630101", "energie", "80", "31/02/2026"],
+    ]
+    records, tally = run(rows, v)
+    assert [r["date_decision"] for r in records] == [dt.date(2026, 10, 3), dt.date(2026, 10, 4)]
+    assert records[0]["montant_eur"] == 120.5
+    assert tally.rejections == {"invalid:date_decision": 1}

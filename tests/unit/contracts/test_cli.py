@@ -1,0 +1,128 @@
+import shutil
+from pathlib import Path
+
+import pytest
+import typer.main
+from typer.testing import CliRunner
+
+from contracts.cli import app
+from contracts.documents import replace_signatures
+from tests.unit.contracts.support import CONVENTIONS_DIR, KEYS_DIR, PARTNERS
+
+runner = CliRunner()
+DEMO_FILES = sorted(str(p) for p in CONVENTIONS_DIR.glob("*.yaml"))
+
+
+def lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def test_check_passes_on_the_demo_conventions() -> None:
+    result = runner.invoke(app, ["check", *DEMO_FILES, "--at", "2026-06-01T12:00:00+02:00"])
+    assert result.exit_code == 0, result.output
+    out = lines(result.stdout)
+    assert len(out) == len(PARTNERS)
+    assert all(": OK (" in line for line in out)
+
+
+def test_check_without_paths_checks_the_whole_demo() -> None:
+    result = runner.invoke(app, ["check", "--at", "2026-06-01"])
+    assert result.exit_code == 0, result.output
+    assert lines(result.stdout)[-1].endswith("indicators.yaml: OK (9 indicators)")
+
+
+def test_check_after_expiry_fails_with_one_line_per_problem() -> None:
+    result = runner.invoke(app, ["check", DEMO_FILES[0], "--at", "2028-01-01"])
+    assert result.exit_code == 1
+    [line] = lines(result.stdout)
+    assert line.startswith(f"{DEMO_FILES[0]}:") and ": validity.valid_until: expired" in line
+
+
+def test_verify_a_tampered_copy_fails_with_one_line(tmp_path: Path) -> None:
+    copy = tmp_path / "caf33.yaml"
+    copy.write_text((CONVENTIONS_DIR / "caf33.yaml").read_text().replace("k: 11", "k: 3"))
+    result = runner.invoke(app, ["verify", str(copy), "--keys", str(KEYS_DIR)])
+    assert result.exit_code == 1
+    [line] = lines(result.output)
+    assert line.startswith(f"{copy}:") and ": signatures: " in line and "does not verify" in line
+
+
+def test_verify_the_demo_conventions() -> None:
+    for file in DEMO_FILES:
+        result = runner.invoke(app, ["verify", file])
+        assert result.exit_code == 0, result.output
+        assert "signatures OK" in result.stdout
+
+
+def test_keygen_sign_verify_round_trip(tmp_path: Path) -> None:
+    for party in ("caf33", "hub-operator"):
+        result = runner.invoke(app, ["keygen", party, "--dir", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+    convention = tmp_path / "caf33.yaml"
+    convention.write_text(replace_signatures((CONVENTIONS_DIR / "caf33.yaml").read_text(), {}))
+
+    unsigned = runner.invoke(app, ["verify", str(convention), "--keys", str(tmp_path)])
+    assert unsigned.exit_code == 1 and len(lines(unsigned.stdout)) == 2  # both parties
+
+    result = runner.invoke(app, ["sign", str(convention), "--key", str(tmp_path / "caf33.key")])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(
+        app,
+        [
+            "sign",
+            str(convention),
+            "--key",
+            str(tmp_path / "hub-operator.key"),
+            "--party",
+            "hub-operator",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+
+    verified = runner.invoke(app, ["verify", str(convention), "--keys", str(tmp_path)])
+    assert verified.exit_code == 0, verified.output
+    # the demo trust store does not hold these fresh keys
+    demo = runner.invoke(app, ["verify", str(convention), "--keys", str(KEYS_DIR)])
+    assert demo.exit_code == 1
+
+
+def test_keys_dir_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copy(KEYS_DIR / "caf33.pub", tmp_path / "caf33.pub")
+    monkeypatch.setenv("OBSHUB_KEYS_DIR", str(tmp_path))
+    result = runner.invoke(app, ["verify", DEMO_FILES[0]])
+    assert result.exit_code == 1
+    [line] = lines(result.stdout)
+    assert "no trusted public key for hub-operator" in line
+
+
+def test_keygen_does_not_overwrite(tmp_path: Path) -> None:
+    runner.invoke(app, ["keygen", "cd33", "--dir", str(tmp_path)])
+    result = runner.invoke(app, ["keygen", "cd33", "--dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "exists already" in result.output
+
+
+def test_signing_as_a_stranger_is_one_error_line(tmp_path: Path) -> None:
+    runner.invoke(app, ["keygen", "cd33", "--dir", str(tmp_path)])
+    convention = tmp_path / "caf33.yaml"
+    shutil.copy(CONVENTIONS_DIR / "caf33.yaml", convention)
+    result = runner.invoke(app, ["sign", str(convention), "--key", str(tmp_path / "cd33.key")])
+    assert result.exit_code == 1
+    [line] = lines(result.output)
+    assert line.startswith("obshub: error: ") and "cd33 is not a party" in line
+
+
+def test_an_instant_without_timezone_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["check", DEMO_FILES[0], "--at", "2026-06-01T12:00:00"])
+    assert result.exit_code == 2
+    assert "no timezone" in result.output
+
+
+def test_every_command_has_help() -> None:
+    group = typer.main.get_command(app)
+    commands = group.commands  # type: ignore[attr-defined]
+    assert set(commands) == {"keygen", "sign", "verify", "check"}
+    assert all(command.help for command in commands.values())
+    for name in commands:
+        result = runner.invoke(app, [name, "--help"])
+        assert result.exit_code == 0 and "Usage" in result.output

@@ -1,0 +1,165 @@
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from contracts.consent import ConsentReason, resolve_consent
+from contracts.convention import Channel, Convention
+from contracts.errors import InstantError
+from tests.unit.contracts.support import (
+    AFTER,
+    BEFORE,
+    IN_FORCE,
+    build,
+    demo_catalog,
+    demo_conventions,
+    demo_data,
+    signed,
+    trust,
+    with_changes,
+)
+
+R = ConsentReason
+OBS, AGORA, CABINET = "observatoire-bordeaux", "agora-le-bouscat", "cabinet-etudes"
+CAF_ONLY = ("caf_allocataires", "caf_bas_revenus_part", "caf_monoparents_part")
+
+
+def without(producer: str) -> list[Convention]:
+    return [c for c in demo_conventions() if c.producer != producer]
+
+
+def replacing(producer: str, convention: Convention) -> list[Convention]:
+    return [*without(producer), convention]
+
+
+def renewed_caf() -> list[Convention]:
+    """CAF v1 (expired by AFTER) and a signed v2 in force from 2028."""
+    data = with_changes(demo_data(), ("validity", "valid_from"), "2028-01-01")
+    data = with_changes(data, ("validity", "valid_until"), "2030-12-31")
+    return [*demo_conventions(), signed({**data, "version": 2})]
+
+
+# fmt: off
+CASES: list[tuple[str, str, str, str, Any, datetime, R]] = [
+    # (case, consumer, indicator, channel, conventions, instant, reason)
+    ("observatory, CAF count, api", OBS, "caf_allocataires", "api", None, IN_FORCE, R.GRANTED),
+    ("observatory, cross-partner, kafka", OBS, "rsa_pour_100_menages", "kafka", None, IN_FORCE,
+     R.GRANTED),
+    ("observatory, APA over INSEE", OBS, "apa_domicile_pour_100_75plus", "api", None, IN_FORCE,
+     R.GRANTED),
+    ("agora, CAF share, api", AGORA, "caf_bas_revenus_part", "api", None, IN_FORCE, R.GRANTED),
+    ("agora, CAF share, kafka", AGORA, "caf_monoparents_part", "kafka", None, IN_FORCE,
+     R.CHANNEL_NOT_ALLOWED),
+    ("agora, CAF x INSEE", AGORA, "rsa_pour_100_menages", "api", None, IN_FORCE,
+     R.INDICATOR_NOT_NAMED),
+    ("agora, France Travail", AGORA, "defm_cat_a", "api", None, IN_FORCE, R.CONSUMER_NOT_NAMED),
+    ("cabinet, anything", CABINET, "caf_allocataires", "api", None, IN_FORCE,
+     R.CONSUMER_NOT_NAMED),
+    ("unknown indicator", OBS, "pauvrete_enfants", "api", None, IN_FORCE, R.UNKNOWN_INDICATOR),
+    ("unknown channel", OBS, "caf_allocataires", "mail", None, IN_FORCE, R.CHANNEL_NOT_ALLOWED),
+    ("no France Travail convention", OBS, "defm_cat_a", "api", without("francetravail33"),
+     IN_FORCE, R.NO_CONVENTION),
+    ("no INSEE convention", OBS, "ccas_aides_pour_1000_menages", "api", without("insee"),
+     IN_FORCE, R.NO_CONVENTION),
+    ("expired", OBS, "defm_cat_a", "api", None, AFTER, R.CONVENTION_NOT_APPLICABLE),
+    ("not yet valid", OBS, "defm_cat_a", "api", None, BEFORE, R.CONVENTION_NOT_APPLICABLE),
+    ("unsigned CAF", OBS, "caf_allocataires", "api",
+     replacing("caf33", build({**demo_data(), "signatures": {}})), IN_FORCE,
+     R.CONVENTION_NOT_APPLICABLE),
+    ("tampered CAF", OBS, "caf_allocataires", "api",
+     replacing("caf33", build(with_changes(demo_data(), ("consumers", CABINET),
+                                           {"indicators": "all", "channels": ["api"]}))),
+     IN_FORCE, R.CONVENTION_NOT_APPLICABLE),
+    ("tampered INSEE blocks a CAF x INSEE indicator", OBS, "rsa_pour_100_menages", "api",
+     replacing("insee", build(with_changes(demo_data("insee"), ("raw_retention_days",), 365)))
+     , IN_FORCE, R.CONVENTION_NOT_APPLICABLE),
+    ("renewed convention in force", AGORA, "caf_allocataires", "api", renewed_caf(),
+     datetime(2028, 6, 1, tzinfo=UTC), R.GRANTED),
+    ("renewal not yet in force, v1 still is", AGORA, "caf_allocataires", "api", renewed_caf(),
+     IN_FORCE, R.GRANTED),
+    ("between the two", AGORA, "caf_allocataires", "api", renewed_caf()[:-1], AFTER,
+     R.CONVENTION_NOT_APPLICABLE),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(
+    ("consumer", "indicator", "channel", "conventions", "instant", "reason"),
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_consent_table(
+    consumer: str,
+    indicator: str,
+    channel: str,
+    conventions: list[Convention] | None,
+    instant: datetime,
+    reason: ConsentReason,
+) -> None:
+    decision = resolve_consent(
+        consumer,
+        indicator,
+        channel,
+        instant,
+        demo_conventions() if conventions is None else conventions,
+        demo_catalog(),
+        trust(),
+    )
+    assert decision.reason is reason, decision.message
+    assert decision.granted is (reason is ConsentReason.GRANTED)
+    assert decision.message
+
+
+def test_every_reason_is_covered_by_the_table() -> None:
+    assert {case[-1] for case in CASES} == set(ConsentReason)
+
+
+@pytest.mark.parametrize("indicator", CAF_ONLY)
+def test_agora_gets_the_caf_only_indicators_by_api(indicator: str) -> None:
+    decision = resolve_consent(
+        AGORA, indicator, Channel.API, IN_FORCE, demo_conventions(), demo_catalog(), trust()
+    )
+    assert decision.granted and decision.conventions == ("caf33-obshub v1",)
+
+
+def test_the_observatory_gets_every_indicator_on_both_channels() -> None:
+    catalog = demo_catalog()
+    for indicator in catalog.ids():
+        for channel in Channel:
+            decision = resolve_consent(
+                OBS, indicator, channel, IN_FORCE, demo_conventions(), catalog, trust()
+            )
+            assert decision.granted, decision.message
+
+
+def test_the_renewal_is_the_contributing_convention() -> None:
+    decision = resolve_consent(
+        AGORA,
+        "caf_allocataires",
+        "api",
+        datetime(2028, 6, 1, tzinfo=UTC),
+        renewed_caf(),
+        demo_catalog(),
+        trust(),
+    )
+    assert decision.conventions == ("caf33-obshub v2",)
+
+
+def test_denials_say_which_convention_and_why() -> None:
+    decision = resolve_consent(
+        OBS, "rsa_pour_100_menages", "api", AFTER, demo_conventions(), demo_catalog(), trust()
+    )
+    assert "caf33-obshub v1" in decision.message and "expired" in decision.message
+
+
+def test_a_naive_instant_is_refused() -> None:
+    with pytest.raises(InstantError):
+        resolve_consent(
+            OBS,
+            "defm_cat_a",
+            "api",
+            datetime(2026, 1, 1),
+            demo_conventions(),
+            demo_catalog(),
+            trust(),
+        )
