@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,10 +124,27 @@ class DropWriter:
         )
         return self._header
 
-    def chunk(self, records: Iterable[Mapping[str, Any]]) -> bytes:
+    def count(self, records: Sequence[Mapping[str, Any]]) -> None:
+        """Account `records` as a dry run would: encoded, not sealed nor sent."""
+        encode_block(self.identity.dataset, records)
+        self.chunks += 1
+        self.records += len(records)
+
+    def chunks_for(self, records: Sequence[Mapping[str, Any]], max_bytes: int) -> list[bytes]:
+        """Sealed chunk messages for `records`, split until each block fits `max_bytes`."""
+        plaintext = encode_block(self.identity.dataset, records)
+        if len(plaintext) > max_bytes and len(records) > 1:
+            half = len(records) // 2
+            return self.chunks_for(records[:half], max_bytes) + self.chunks_for(
+                records[half:], max_bytes
+            )
+        return [self._seal(plaintext, len(records))]
+
+    def chunk(self, records: Sequence[Mapping[str, Any]]) -> bytes:
         """One sealed chunk message holding `records` (a non-empty batch)."""
-        rows = list(records)
-        plaintext = encode_block(self.identity.dataset, rows)
+        return self._seal(encode_block(self.identity.dataset, records), len(records))
+
+    def _seal(self, plaintext: bytes, count: int) -> bytes:
         self._plaintext.update(plaintext)
         nonce, ciphertext = self._sealer.seal(self.chunks, plaintext)
         message = encode_message(
@@ -135,13 +152,13 @@ class DropWriter:
             {
                 "drop_id": self.identity.drop_id,
                 "sequence": self.chunks,
-                "record_count": len(rows),
+                "record_count": count,
                 "nonce": nonce,
                 "ciphertext": ciphertext,
             },
         )
         self.chunks += 1
-        self.records += len(rows)
+        self.records += count
         self.bytes_sealed += len(ciphertext)
         return message
 
