@@ -71,7 +71,7 @@ def test_a_drop_is_header_chunks_trailer_keyed_by_drop_id(tmp_path: Path) -> Non
 
 
 def test_the_hub_opens_every_chunk_and_verifies_the_trailer(tmp_path: Path) -> None:
-    sink, report = publish(tmp_path, 250, bad_every=10)
+    sink, _ = publish(tmp_path, 250, bad_every=10)
     catalog = load_catalog()
     values = [value for _, _, value in sink.messages]
     _, header = decode_message(catalog, values[0])
@@ -116,7 +116,7 @@ def test_nothing_valid_publishes_nothing(tmp_path: Path) -> None:
 
 def test_a_dataset_the_convention_lacks_is_one_clear_error(tmp_path: Path) -> None:
     request = PublishRequest(CAF, extract(tmp_path, 3), "2026-10", dataset="ccas.aides")
-    with pytest.raises(PublishError, match="does not cover dataset ccas.aides"):
+    with pytest.raises(PublishError, match=r"does not cover dataset ccas\.aides"):
         publish_extract(request, settings(), lambda topic: ListSink(), now=NOW)
 
 
