@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 
 from connectors.errors import ConnectorError
-from connectors.publish import PublishReport, PublishRequest, publish_extract
+from connectors.publish import Progress, PublishReport, PublishRequest, publish_extract
 from connectors.settings import ConnectorSettings
+from connectors.synthetic import FAULT_KINDS
 from contracts.errors import ContractError
 from schemas.errors import SchemaError
 
@@ -18,6 +23,35 @@ app = typer.Typer(
     "pseudonymise, seal and publish it as one data drop.",
     no_args_is_help=True,
 )
+
+
+@contextmanager
+def progress_display(enabled: bool) -> Iterator[Progress | None]:
+    """A live `rows read, accepted, rows/s` line on stderr, or nothing."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress as Bar
+    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    started = time.monotonic()
+    with Bar(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        transient=True,
+        console=Console(stderr=True),
+    ) as bar:
+        task = bar.add_task("opening the extract", total=None)
+
+        def update(read: int, accepted: int) -> None:
+            rate = read / max(time.monotonic() - started, 1e-6)
+            bar.update(
+                task, description=f"{read:,} rows read, {accepted:,} accepted, {rate:,.0f} rows/s"
+            )
+
+        yield update
 
 
 def format_report(report: PublishReport) -> str:
@@ -52,30 +86,56 @@ def publish(
     sheet: str | None = typer.Option(None, help="XLSX sheet (default: the first)"),
     dry_run: bool = typer.Option(False, "--dry-run", help="validate and report; send nothing"),
     report: Path | None = typer.Option(None, "--report", help="also write the report as JSON"),
+    quiet: bool = typer.Option(False, "--quiet", help="no progress, one summary line (cron)"),
 ) -> None:
     """Validate, pseudonymise, seal and publish an extract as one drop."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     request = PublishRequest(convention, source, period, dataset, mapping, sheet, dry_run)
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        transient=True,
-        console=None,
-    ) as bar:
-        task = bar.add_task("reading", total=None)
-
-        def progress(read: int, accepted: int) -> None:
-            bar.update(task, description=f"{read:,} rows read, {accepted:,} accepted")
-
+    show_progress = not quiet and sys.stderr.isatty()
+    with progress_display(show_progress) as progress:
         try:
             result = publish_extract(request, ConnectorSettings(), progress=progress)
         except (ConnectorError, ContractError, SchemaError) as exc:
             typer.echo(f"obshub: error: {exc}", err=True)
             raise typer.Exit(1) from exc
-    typer.echo(format_report(result))
+    text = format_report(result)
+    typer.echo(text.splitlines()[0] if quiet else text)
     if report is not None:
         report.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
     if result.tally.rows_accepted == 0:
         raise typer.Exit(1)
+
+
+@app.command()
+def generate(
+    dataset: str = typer.Option(..., help="dataset id, e.g. caf.allocataires"),
+    rows: int = typer.Option(1000, min=1, help="rows to draw (aggregate INSEE tables: ignored)"),
+    period: str = typer.Option(..., help="period the extract describes, YYYY-MM"),
+    out: Path = typer.Option(..., help="CSV file to write"),
+    seed: int = typer.Option(1, help="random seed; identifiers are stable for a seed"),
+    territory: Path | None = typer.Option(None, help="territory directory (default: the demo)"),
+    faults: float = typer.Option(0.0, min=0.0, max=1.0, help="fraction of rows made faulty"),
+    fault_kinds: str = typer.Option(
+        ",".join(FAULT_KINDS), help="comma-separated kinds of faulty rows to draw from"
+    ),
+) -> None:
+    """Write a SYNTHETIC extract for the demo territory, in the partner's format."""
+    from connectors.synthetic import (
+        AGGREGATE_DATASETS,
+        DEFAULT_TERRITORY,
+        generate_columns,
+        load_demo_territory,
+        write_csv,
+    )
+
+    try:
+        land = load_demo_territory(territory or DEFAULT_TERRITORY)
+        columns = generate_columns(dataset, rows, period, seed, land)
+        kinds = [k.strip() for k in fault_kinds.split(",") if k.strip()]
+        written = write_csv(out, columns, faults=faults, kinds=kinds, seed=seed)
+    except ConnectorError as exc:
+        typer.echo(f"obshub: error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    note = (
+        " (one row per IRIS cell: --rows does not apply)" if dataset in AGGREGATE_DATASETS else ""
+    )
+    typer.echo(f"wrote {written:,} synthetic {dataset} rows for {period} to {out}{note}")

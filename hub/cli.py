@@ -56,9 +56,11 @@ def configure_logging(level: str | None = None) -> None:
         format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
         stream=sys.stderr,
     )
-    # SASL over a loopback plaintext listener is by design; the warning is noise.
-    logging.getLogger("kafka.net.sasl").setLevel(logging.ERROR)
-    logging.getLogger("kafka.sasl").setLevel(logging.ERROR)
+    # The Kafka clients log every retry; obshub reports failures itself in one
+    # line, so their own logs show only at OBSHUB_LOG_LEVEL=DEBUG.
+    if logging.getLogger().level > logging.DEBUG:
+        for name in ("kafka", "aiokafka"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _say(message: str) -> None:

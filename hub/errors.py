@@ -1,12 +1,20 @@
 """Errors of the hub side.
 
 HubError
- └─ StackError                 the embedded stack could not do what was asked
-     ├─ MissingToolError       `java` or `mvn` is not on PATH
-     ├─ JarFetchError          Maven could not fetch the Kafka jars
-     ├─ PortInUseError         a port the stack needs is taken by another program
-     ├─ BrokerStartError       the broker exited or did not answer in time
-     └─ ProvisionError         users, ACLs or topics could not be created
+ ├─ StackError                 the embedded stack could not do what was asked
+ │   ├─ MissingToolError       `java` or `mvn` is not on PATH
+ │   ├─ JarFetchError          Maven could not fetch the Kafka jars
+ │   ├─ PortInUseError         a port the stack needs is taken by another program
+ │   ├─ BrokerStartError       the broker exited or did not answer in time
+ │   └─ ProvisionError         users, ACLs or topics could not be created
+ ├─ TerritoryError             a territory file (IRIS list, polygons, grid weights)
+ │                             is missing, unreadable or inconsistent
+ └─ DisclosureError            a table cannot be released as given (a defect
+     │                         upstream: a release is never made from it)
+     ├─ TableStructureError    negative count, commune row not the sum of its
+     │                         IRIS rows, a ratio without denominator, a cell twice
+     └─ InconsistentSystemError the published figures contradict the relations
+                               the audit assumes
 
 Each carries the context a one-line CLI message needs; only the CLI turns
 them into exit codes.
@@ -57,3 +65,28 @@ class ProvisionError(StackError):
     def __init__(self, what: str, detail: str) -> None:
         self.what = what
         super().__init__(f"could not provision {what}: {detail}")
+
+
+class TerritoryError(HubError):
+    """A territory file is missing, garbled, or disagrees with the others."""
+
+    def __init__(self, path: str, reason: str, line: int | None = None) -> None:
+        self.path, self.reason, self.line = path, reason, line
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"territory {where}: {reason}")
+
+
+class DisclosureError(HubError):
+    """A table cannot be released as given."""
+
+
+class TableStructureError(DisclosureError):
+    def __init__(self, indicator: str, period: str, code: str, reason: str) -> None:
+        self.indicator, self.period, self.code, self.reason = indicator, period, code, reason
+        super().__init__(f"indicator {indicator} period {period}, cell {code}: {reason}")
+
+
+class InconsistentSystemError(DisclosureError):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"audit: {reason}")

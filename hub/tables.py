@@ -71,12 +71,21 @@ class ReleasedCell:
     value: float | None  # numerator / denominator * scale, None when secret
 
 
+class AuditedQuantity(StrEnum):
+    """What of a secret cell the audit bounds: its numerator, and for a share of
+    one dataset its complement (denominator - numerator), a count too."""
+
+    NUMERATOR = "numerator"
+    COMPLEMENT = "complement"
+
+
 @dataclass(frozen=True)
 class AuditFinding:
     code: str  # the secret cell's code
     level: Level
     low: float
-    high: float  # feasible interval of its numerator given everything published
+    high: float  # feasible interval given everything published (math.inf: unbounded)
+    quantity: AuditedQuantity = AuditedQuantity.NUMERATOR
 
 
 @dataclass(frozen=True)
@@ -85,5 +94,5 @@ class Release:
     period: str
     rules: DisclosureRules
     cells: tuple[ReleasedCell, ...]
-    findings: tuple[AuditFinding, ...]  # one per secret cell
+    findings: tuple[AuditFinding, ...]  # one per secret cell and audited quantity
     passed: bool  # the audit of notes/DISCLOSURE.md holds

@@ -109,3 +109,118 @@ def test_publishing_with_another_partners_credentials_is_refused(
         f"{kafka_stack.settings.bootstrap_servers} as francetravail33: "
         "not authorised to write this topic"
     )
+
+
+def topic_bytes(stack: Stack, topic: str) -> list[bytes]:
+    """Every key and value of `topic`, read as the admin (the broker's view)."""
+    admin = stack.admin_credentials()
+    consumer = KafkaConsumer(**admin.kafka_python_config(), enable_auto_commit=False)
+    parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    consumer.assign(parts)
+    consumer.seek_to_beginning(*parts)
+    ends = consumer.end_offsets(parts)
+    blobs: list[bytes] = []
+    while any(consumer.position(tp) < ends[tp] for tp in parts):
+        for records in consumer.poll(timeout_ms=1000).values():
+            blobs += [r.key or b"" for r in records] + [r.value or b"" for r in records]
+    consumer.close()
+    return blobs
+
+
+def test_no_identifier_or_raw_value_reaches_the_topic(kafka_stack: Stack, tmp_path: Path) -> None:
+    from connectors.synthetic import generate_columns, write_csv
+
+    columns = generate_columns("ccas.aides", 3000, "2026-10", seed=11)
+    source = tmp_path / "ccas.csv"
+    write_csv(source, columns)
+    convention = ROOT / "deploy" / "demo" / "conventions" / "ccas-bordeaux.yaml"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hub.cli",
+            "connector",
+            "publish",
+            "--convention",
+            str(convention),
+            "--source",
+            str(source),
+            "--period",
+            "2026-10",
+        ],
+        env=dict(os.environ, OBSHUB_STATE_DIR=str(kafka_stack.settings.state_dir)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    everything = b"\n".join(topic_bytes(kafka_stack, "drops.ccas-bordeaux"))
+    assert len(everything) > 3000 * 20  # the drop is there, sealed
+    needles = {str(v) for v in columns["id_demandeur"]} | {str(v) for v in columns["iris"]}
+    needles |= {f"{m:.2f}" for m in columns["montant_eur"][:200]}
+    leaked = [n for n in needles if n.encode() in everything]
+    assert leaked == []
+
+
+def test_broker_down_then_retry_completes_the_same_drop(kafka_stack: Stack, tmp_path: Path) -> None:
+    from tests.conftest import free_port
+
+    source = tmp_path / "caf.csv"
+    source.write_text(
+        HEADER
+        + "\n"
+        + "\n".join(f"{i};330690101;{30 + i % 9};isole;0;1;0;0;1" for i in range(500))
+        + "\n"
+    )
+    dead = tmp_path / "dead.properties"
+    creds = kafka_stack.credentials.path("caf33").read_text()
+    dead_address = f"127.0.0.1:{free_port()}"
+    dead.write_text(creds.replace(kafka_stack.settings.bootstrap_servers, dead_address))
+    args = [
+        "--convention",
+        str(CAF),
+        "--source",
+        str(source),
+        "--period",
+        "2026-09",
+        "--report",
+        str(tmp_path / "r.json"),
+    ]
+    down = run_cli(kafka_stack, *args, env={"OBSHUB_KAFKA_CONFIG": str(dead)})
+    assert down.returncode == 1
+    assert down.stderr.strip().splitlines() == [
+        f"obshub: error: publishing to drops.caf33 on {dead_address} as caf33: connection "
+        "refused: is the broker running at this address?"
+    ]
+    retry = run_cli(kafka_stack, *args)
+    assert retry.returncode == 0, retry.stderr
+    drop_id = json.loads((tmp_path / "r.json").read_text())["drop_id"]
+    assert drop_messages(kafka_stack, drop_id) == ["drop_header", "drop_chunk", "drop_trailer"]
+    again = run_cli(kafka_stack, *args)  # the same extract again: the same drop
+    assert json.loads((tmp_path / "r.json").read_text())["drop_id"] == drop_id
+    assert again.returncode == 0
+
+
+def test_wrong_password_is_one_clear_line(kafka_stack: Stack, tmp_path: Path) -> None:
+    source = tmp_path / "caf.csv"
+    source.write_text(HEADER + "\n1;330630101;30;isole;0;1;0;0;1\n")
+    wrong = tmp_path / "wrong.properties"
+    wrong.write_text(
+        kafka_stack.credentials.path("caf33").read_text().replace('password="', 'password="x')
+    )
+    result = run_cli(
+        kafka_stack,
+        "--convention",
+        str(CAF),
+        "--source",
+        str(source),
+        "--period",
+        "2026-10",
+        env={"OBSHUB_KAFKA_CONFIG": str(wrong)},
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"obshub: error: publishing to drops.caf33 on {kafka_stack.settings.bootstrap_servers} "
+        "as caf33: authentication refused (wrong user or password in the client settings)"
+    ]

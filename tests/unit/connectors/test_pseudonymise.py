@@ -27,3 +27,12 @@ def test_known_vector() -> None:
     assert Pseudonymiser(KEY_A).pseudonym("123") == (
         "e7c5538a4b15664ed667e05be3c25040fe6e433fbbc33c0cb5a85dfc09d9766c"
     )
+
+
+@given(st.binary(min_size=1, max_size=100), st.text(max_size=50))
+def test_equals_the_standard_library_hmac(secret: bytes, identifier: str) -> None:
+    import hashlib
+    import hmac
+
+    expected = hmac.new(secret, identifier.encode(), hashlib.sha256).hexdigest()
+    assert Pseudonymiser(secret).pseudonym(identifier) == expected
