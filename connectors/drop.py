@@ -25,7 +25,7 @@ from schemas.catalog import SchemaCatalog
 from schemas.codec import encode_block, encode_message
 from schemas.model import DatasetSchema
 from schemas.sealing import DropSealer
-from schemas.signing import sign_trailer
+from schemas.signing import chunk_digest, sign_trailer
 
 DROP_ID_TAG = b"obshub/drop-id/v1\x00"
 
@@ -145,7 +145,7 @@ class DropWriter:
         return self._seal(encode_block(self.identity.dataset, records), len(records))
 
     def _seal(self, plaintext: bytes, count: int) -> bytes:
-        self._plaintext.update(plaintext)
+        self._plaintext.update(chunk_digest(plaintext))
         nonce, ciphertext = self._sealer.seal(self.chunks, plaintext)
         message = encode_message(
             self._chunk_schema,

@@ -10,8 +10,8 @@ to the convention, dataset, schema and ephemeral key of the drop:
 
 Sorting the map makes the payload independent of the order a dict was
 built in, so the hub can recompute it from the trailer it decoded.
-The trailer's `plaintext_sha256` covers the chunks' plaintexts, so the
-signature vouches for every record of the drop.
+The trailer's `plaintext_sha256` covers the chunks' plaintexts through a
+hash list (`plaintext_sha256`), so the signature vouches for every record.
 """
 
 from __future__ import annotations
@@ -33,12 +33,24 @@ SIGNATURE_LENGTH = 64
 PUBLIC_KEY_LENGTH = 32
 
 
-def plaintext_sha256(plaintexts: Iterable[bytes]) -> bytes:
-    """SHA-256 over the chunk plaintexts concatenated in sequence order."""
+def chunk_digest(plaintext: bytes) -> bytes:
+    """SHA-256 of one chunk's plaintext."""
+    return hashlib.sha256(plaintext).digest()
+
+
+def digest_of_chunks(chunk_digests: Iterable[bytes]) -> bytes:
+    """The trailer's `plaintext_sha256` from the chunks' digests in sequence order."""
     digest = hashlib.sha256()
-    for plaintext in plaintexts:
-        digest.update(plaintext)
+    for one in chunk_digests:
+        digest.update(one)
     return digest.digest()
+
+
+def plaintext_sha256(plaintexts: Iterable[bytes]) -> bytes:
+    """The trailer's `plaintext_sha256`: SHA-256 over the SHA-256 of each chunk
+    plaintext, in sequence order (a hash list: the hub can check it from the
+    per-chunk digests it keeps, without the plaintexts)."""
+    return digest_of_chunks(chunk_digest(p) for p in plaintexts)
 
 
 def trailer_signing_payload(

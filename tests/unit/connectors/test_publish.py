@@ -13,7 +13,7 @@ from contracts.keys import load_sealing_private_key, load_verify_key
 from schemas.catalog import load_catalog
 from schemas.codec import decode_block, decode_message
 from schemas.sealing import DropOpener
-from schemas.signing import verify_trailer
+from schemas.signing import plaintext_sha256, verify_trailer
 
 ROOT = Path(__file__).resolve().parents[3]
 KEYS = ROOT / "deploy" / "demo" / "keys"
@@ -81,12 +81,14 @@ def test_the_hub_opens_every_chunk_and_verifies_the_trailer(tmp_path: Path) -> N
         header["drop_id"],
     )
     dataset = catalog.by_fingerprint(header["record_schema_fingerprint"])
-    records = []
+    records, plaintexts = [], []
     for value in values[1:-1]:
         _, chunk = decode_message(catalog, value)
         plaintext = opener.open(chunk["sequence"], chunk["nonce"], chunk["ciphertext"])
+        plaintexts.append(plaintext)
         records += decode_block(dataset, plaintext, chunk["record_count"])  # type: ignore[arg-type]
     _, trailer = decode_message(catalog, values[-1])
+    assert trailer["plaintext_sha256"] == plaintext_sha256(plaintexts)
     verify_trailer(load_verify_key(KEYS / "caf33.pub").public_bytes_raw(), values[0], trailer)
     assert len(records) == trailer["record_count"] == 225
     assert trailer["report"]["rows_read"] == 250

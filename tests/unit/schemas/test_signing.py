@@ -96,5 +96,7 @@ def test_a_flipped_signature_or_another_key_does_not_verify() -> None:
 
 
 def test_plaintext_digest_is_over_the_concatenation() -> None:
-    assert plaintext_sha256([b"ab", b"c"]) == hashlib.sha256(b"abc").digest()
+    ab, c = hashlib.sha256(b"ab").digest(), hashlib.sha256(b"c").digest()
+    assert plaintext_sha256([b"ab", b"c"]) == hashlib.sha256(ab + c).digest()
+    assert plaintext_sha256([b"abc"]) != plaintext_sha256([b"ab", b"c"])  # chunking counts
     assert plaintext_sha256([]) == hashlib.sha256(b"").digest()
