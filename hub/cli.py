@@ -128,6 +128,57 @@ def status(as_json: bool = typer.Option(False, "--json", help="machine-readable"
 
 
 @app.command()
+def worker() -> None:
+    """Run the hub worker (stream processors) in the foreground."""
+    from hub.worker import run_worker
+
+    run_or_exit(lambda: run_worker(HubSettings()))
+
+
+@app.command()
+def api() -> None:
+    """Run the access API in the foreground (OBSHUB_API_HOST, OBSHUB_API_PORT)."""
+    from hub.api.server import serve
+
+    run_or_exit(lambda: serve(HubSettings()))
+
+
+access_app = typer.Typer(help="Bearer tokens of the access API's consumers.", no_args_is_help=True)
+app.add_typer(access_app, name="access")
+
+
+def format_token_note(consumer: str) -> str:
+    """What `obshub access token` says beside the token (on stderr)."""
+    return (
+        f"token for {consumer}, shown once: only its hash is kept. Send it as "
+        "`Authorization: Bearer <token>`; a new token for the same consumer replaces it."
+    )
+
+
+@access_app.command("token")
+def access_token(
+    consumer: str = typer.Argument(..., help="consumer id, e.g. agora-le-bouscat"),
+) -> None:
+    """Issue a bearer token for CONSUMER (replacing its previous one) and print it once."""
+    from hub.api.tokens import TokenStore
+
+    store = TokenStore(HubSettings().access_dir)
+    issued = run_or_exit(lambda: store.issue(consumer))
+    typer.echo(issued.token)
+    _say(format_token_note(consumer))
+
+
+@access_app.command("revoke")
+def access_revoke(consumer: str = typer.Argument(..., help="consumer id")) -> None:
+    """Revoke CONSUMER's bearer token; the API refuses it at the next request."""
+    from hub.api.tokens import TokenStore
+
+    store = TokenStore(HubSettings().access_dir)
+    revoked = run_or_exit(lambda: store.revoke(consumer))
+    typer.echo(f"revoked the token of {consumer}" if revoked else f"{consumer} had no token")
+
+
+@app.command()
 def demo(
     once: bool = typer.Option(False, "--once", help="stop the stack afterwards"),
 ) -> None:

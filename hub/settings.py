@@ -41,6 +41,20 @@ class HubSettings(BaseSettings):
     api_port: int = 8080
     metrics_port: int = 9108
 
+    # Governance material: conventions, indicator catalog, trusted keys, territory.
+    conventions_dir: Path = Field(PROJECT_ROOT / "deploy" / "demo" / "conventions")
+    catalog_file: Path = Field(PROJECT_ROOT / "deploy" / "demo" / "indicators.yaml")
+    keys_dir: Path = Field(
+        PROJECT_ROOT / "deploy" / "demo" / "keys", description="trust store (<party>.pub)"
+    )
+    sealing_key_file: Path | None = Field(None, description="default: <keys_dir>/hub.x25519")
+    territory_dir: Path = Field(PROJECT_ROOT / "deploy" / "demo" / "territory")
+    kafka_config: Path | None = Field(None, description="hub client properties file")
+
+    # The worker
+    drop_timeout_s: float = Field(600.0, description="a drop without trailer is rejected after")
+    worker_web_port: int = 6066
+
     partners: tuple[str, ...] = ("caf33", "francetravail33", "cd33", "ccas-bordeaux", "insee")
     consumers: tuple[str, ...] = ("observatoire-bordeaux", "agora-le-bouscat", "cabinet-etudes")
 
@@ -61,6 +75,11 @@ class HubSettings(BaseSettings):
         return self.state_dir / "credentials"
 
     @property
+    def access_dir(self) -> Path:
+        """The access API's state: `tokens.json`, tokens' hashes only."""
+        return self.state_dir / "access"
+
+    @property
     def logs_dir(self) -> Path:
         return self.state_dir / "logs"
 
@@ -71,6 +90,14 @@ class HubSettings(BaseSettings):
     @property
     def kafka_dir(self) -> Path:
         return self.state_dir / "kafka"
+
+    @property
+    def sealing_key_path(self) -> Path:
+        return self.sealing_key_file or self.keys_dir / "hub.x25519"
+
+    @property
+    def hub_credentials_path(self) -> Path:
+        return self.kafka_config or self.credentials_dir / "hub.properties"
 
     @property
     def jar_dir(self) -> Path:

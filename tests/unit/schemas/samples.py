@@ -85,6 +85,18 @@ def protocol_samples(fingerprint: bytes) -> dict[str, dict[str, Any]]:
             },
             "signature": bytes(64),
         },
+        "drop_aggregate": {
+            "drop_id": "drop-1",
+            "partner": "caf33",
+            "convention_id": "caf33-obshub",
+            "convention_version": 1,
+            "dataset": "caf.allocataires",
+            "period": "2024-04",
+            "counts": {"caf.allocataires:0123456789ab": {"330630101": 12.0}},
+            "records": 12,
+            "rejected": {"outside_territory": 1},
+            "accepted_at": at,
+        },
         "indicator_row": {
             "indicator": "caf_bas_revenus_part",
             "level": "iris",

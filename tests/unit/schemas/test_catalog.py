@@ -29,6 +29,7 @@ PINNED = {
     ("insee.menages", 1): "16bf530e02b5275d",
     ("insee.population", 1): "e4aa18b0bcdf8b16",
     ("audit_event", 1): "c1da1b2d4dfd80a9",
+    ("drop_aggregate", 1): "5847662ba9f28a19",
     ("drop_chunk", 1): "97d03dee77a78ea8",
     ("drop_header", 1): "813b1c85adc966cc",
     ("drop_trailer", 1): "c42aa673d6eef6d9",
@@ -46,6 +47,7 @@ DATASETS = [
 ]
 PROTOCOLS = [
     "audit_event",
+    "drop_aggregate",
     "drop_chunk",
     "drop_header",
     "drop_trailer",

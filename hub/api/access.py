@@ -1,0 +1,121 @@
+"""Who is asking, and may they have it: the API's gate, free of HTTP.
+
+`AccessGate.authenticate` maps a bearer token to a consumer (scrypt runs in
+a worker thread so the event loop keeps serving). `authorise` and `catalog`
+resolve consent at the clock's instant, count the decision in
+`obshub_access_requests_total` and put it on record before returning; a
+decision that cannot be recorded raises `AuditUnavailableError`, and the
+request is not served.
+
+Metric labels stay bounded: an indicator id not in the catalog is counted
+as `(unknown)`, a catalog request as `(catalog)`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from starlette.concurrency import run_in_threadpool
+
+from contracts.consent import ConsentReason, Decision
+from contracts.indicators import Indicator
+from hub.api.auditing import AuditSink, access_event
+from hub.api.errors import GovernanceError
+from hub.api.governance import Governance
+from hub.api.tokens import TokenStore
+from hub.metrics import HubMetrics
+
+log = logging.getLogger(__name__)
+
+CATALOG_LABEL = "(catalog)"
+UNKNOWN_LABEL = "(unknown)"
+NO_CONSENT = "no_consent"
+GOVERNANCE_UNAVAILABLE = "governance_unavailable"
+
+
+@dataclass(frozen=True)
+class CatalogDecision:
+    """A consumer's catalog: the indicators consent grants it on the API."""
+
+    granted: tuple[Indicator, ...]
+    denials: tuple[tuple[Indicator, Decision], ...]
+
+
+class AccessGate:
+    def __init__(
+        self,
+        tokens: TokenStore,
+        governance: Governance,
+        audit: AuditSink,
+        metrics: HubMetrics,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.tokens = tokens
+        self.governance = governance
+        self.audit = audit
+        self.metrics = metrics
+        self.clock = clock
+
+    async def authenticate(self, token: str | None) -> str | None:
+        """The consumer the token belongs to, or None."""
+        if not token:
+            return None
+        return await run_in_threadpool(self.tokens.verify, token)
+
+    async def authorise(self, consumer: str, indicator_id: str) -> Decision:
+        """Consent for one indicator, counted and on record."""
+        instant = self.clock()
+        try:
+            decision = self.governance.decide(consumer, indicator_id, instant)
+        except GovernanceError:
+            await self._record(
+                consumer, indicator_id, UNKNOWN_LABEL, instant, reason=GOVERNANCE_UNAVAILABLE
+            )
+            raise
+        known = decision.reason is not ConsentReason.UNKNOWN_INDICATOR
+        label = indicator_id if known else UNKNOWN_LABEL
+        await self._record(consumer, indicator_id, label, instant, decision=decision)
+        return decision
+
+    async def catalog(self, consumer: str) -> CatalogDecision:
+        """The consumer's catalog, counted and on record as one request."""
+        instant = self.clock()
+        try:
+            decisions = self.governance.decide_all(consumer, instant)
+        except GovernanceError:
+            await self._record(
+                consumer, None, CATALOG_LABEL, instant, reason=GOVERNANCE_UNAVAILABLE
+            )
+            raise
+        granted = tuple(i for i, d in decisions if d.granted)
+        denials = tuple((i, d) for i, d in decisions if not d.granted)
+        reason = ConsentReason.GRANTED.value if granted else NO_CONSENT
+        await self._record(
+            consumer, None, CATALOG_LABEL, instant, granted=bool(granted), reason=reason
+        )
+        return CatalogDecision(granted, denials)
+
+    async def _record(
+        self,
+        consumer: str,
+        indicator: str | None,
+        label: str,
+        instant: datetime,
+        *,
+        decision: Decision | None = None,
+        granted: bool = False,
+        reason: str | None = None,
+    ) -> None:
+        event = access_event(consumer, indicator, decision, instant, granted=granted, reason=reason)
+        self.metrics.access_requests.labels(consumer, label, event["decision"]).inc()
+        log.info(
+            "access consumer=%s indicator=%s decision=%s reason=%s",
+            consumer,
+            label,
+            event["decision"],
+            event["reason"],
+        )
+        await self.audit.record(event)

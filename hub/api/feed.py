@@ -1,0 +1,145 @@
+"""Fills an `IndicatorView` from the `indicators` topic, in the background.
+
+Every start reads the topic from the beginning (partitions assigned by hand,
+nothing committed), so a fresh API process rebuilds its view from the topic
+alone: restart-safe without any state of its own. The view is marked ready
+once the consumer has reached the end offsets the topic had at start.
+
+A message that does not decode as an `indicator_row` is logged and skipped
+(the worker owns that topic; one bad message must not stop the API). Any
+other failure is a bug: it is logged with its traceback, the view is marked
+failed and `/healthz` says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from contracts.principals import INDICATORS_TOPIC, KafkaCredentials
+from hub.api.view import IndicatorRow, IndicatorView, parse_key
+from schemas.catalog import SchemaCatalog, load_catalog
+from schemas.codec import decode_message
+from schemas.errors import SchemaError
+
+log = logging.getLogger(__name__)
+
+GROUP_ID = "obshub-hub-api"  # under the hub principal's `obshub-hub` group prefix
+ROW_SCHEMA = "indicator_row"
+
+
+class IndicatorFeed:
+    """A background aiokafka consumer of `topic` applying rows to `view`."""
+
+    def __init__(
+        self,
+        view: IndicatorView,
+        credentials: KafkaCredentials,
+        *,
+        topic: str = INDICATORS_TOPIC,
+        group_id: str = GROUP_ID,
+        retry_s: float = 2.0,
+        schemas: SchemaCatalog | None = None,
+    ) -> None:
+        self.view = view
+        self.credentials = credentials
+        self.topic = topic
+        self.group_id = group_id
+        self.retry_s = retry_s
+        self.schemas = schemas or load_catalog()
+        self.skipped = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start consuming in a task; returns at once (see `view.ready`)."""
+        self._task = asyncio.create_task(self._run(), name="obshub-api-feed")
+        self._task.add_done_callback(self._finished)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            self.view.ready = False
+            self.view.failure = f"{type(exc).__name__}: {exc}"
+            log.error("indicator feed stopped error=%r", exc, exc_info=exc)
+
+    async def _run(self) -> None:
+        while True:
+            consumer = AIOKafkaConsumer(
+                **self.credentials.kafka_python_config(),
+                group_id=self.group_id,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+            )
+            try:
+                await consumer.start()
+                partitions = await self._partitions(consumer)
+                if partitions is None:
+                    log.warning("topic missing topic=%s retry_s=%.1f", self.topic, self.retry_s)
+                else:
+                    await self._consume(consumer, partitions)
+            except KafkaError as exc:
+                log.warning("indicator feed: %s; retrying in %.1fs", exc, self.retry_s)
+            finally:
+                await consumer.stop()
+            await asyncio.sleep(self.retry_s)
+
+    async def _partitions(self, consumer: Any) -> list[TopicPartition] | None:
+        await consumer.topics()  # refreshes the metadata
+        ids = consumer.partitions_for_topic(self.topic)
+        if not ids:
+            return None
+        return [TopicPartition(self.topic, p) for p in sorted(ids)]
+
+    async def _consume(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        end: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+        log.info("indicator feed from the beginning topic=%s end=%s", self.topic, end)
+        while True:
+            if not self.view.ready and await _reached(consumer, end):
+                self.view.ready = True
+                log.info("indicator view ready rows=%d", len(self.view))
+            batches = await consumer.getmany(*partitions, timeout_ms=500)
+            for records in batches.values():
+                for record in records:
+                    self.apply(record.key, record.value)
+
+    def apply(self, key: bytes | None, value: bytes | None) -> None:
+        """Apply one message of the topic to the view."""
+        if value is None:  # tombstone: the cell is withdrawn
+            parts = parse_key(key.decode("utf-8", "replace")) if key else None
+            if parts is not None:
+                self.view.remove(*parts)
+            return
+        try:
+            schema, record = decode_message(self.schemas, value)
+        except SchemaError as exc:
+            self.skipped += 1
+            log.warning("skipped message topic=%s reason=%s", self.topic, exc)
+            return
+        if schema.name != ROW_SCHEMA:
+            self.skipped += 1
+            log.warning("skipped message topic=%s schema=%s", self.topic, schema.label)
+            return
+        self.view.apply(IndicatorRow.from_record(record))
+
+
+async def _reached(consumer: Any, end: dict[TopicPartition, int]) -> bool:
+    for partition, offset in end.items():
+        if await consumer.position(partition) < offset:
+            return False
+    return True

@@ -1,0 +1,47 @@
+"""The access API as deployed: the view fed from Kafka, audit to Kafka, uvicorn."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+from fastapi import FastAPI
+
+from contracts.principals import load_credentials
+from hub.api.app import create_app
+from hub.api.auditing import KafkaAuditSink
+from hub.api.feed import IndicatorFeed
+from hub.api.view import IndicatorView
+from hub.errors import PortInUseError
+from hub.settings import HubSettings
+from hub.stack.processes import port_is_free
+
+log = logging.getLogger(__name__)
+
+
+def build_app(settings: HubSettings) -> FastAPI:
+    """The app with its Kafka feed and audit producer, both as the hub principal.
+
+    Missing credentials or territory files raise here, before anything listens.
+    """
+    credentials = load_credentials(settings.hub_credentials_path)
+    view = IndicatorView()
+    feed = IndicatorFeed(view, credentials)
+    audit = KafkaAuditSink(credentials)
+    return create_app(settings, view, audit=audit, services=(audit, feed))
+
+
+def serve(settings: HubSettings) -> None:
+    """Run the API in the foreground until interrupted."""
+    if not port_is_free(settings.api_host, settings.api_port):
+        raise PortInUseError(settings.api_host, settings.api_port, "OBSHUB_API_PORT")
+    app = build_app(settings)
+    log.info("access api listening url=%s", settings.api_url)
+    uvicorn.run(
+        app,
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,  # keep the entry point's logging
+        access_log=False,
+        lifespan="on",
+    )

@@ -1,0 +1,580 @@
+"""Ingest of partner drops: one pure function decides what each message does.
+
+`ingest_message(ctx, message, state, now)` reads one message of a
+`drops.<partner>` topic and the state of its drop (a JSON-ready dict kept
+in the worker's state table, keyed by drop id), and returns an `Outcome`:
+the drop's new state, and what to emit — quarantine and audit events, the
+drop's aggregate when it is accepted, and counters. It never talks to
+Kafka, never reads a clock or a file: the faust agent is a thin adapter.
+
+A drop moves `open` → `accepted` | `rejected`. Its state holds the counted
+chunk sequences *with* the counts (so a redelivered chunk is never counted
+twice), each chunk's plaintext digest (so the trailer's hash list can be
+checked after a restart) and the header's bytes (the partner signs them).
+
+Every message is accounted: it belongs to an accepted drop, is an
+idempotent repeat of one (`repeat`), or is quarantined with a reason.
+Known domain errors (`SchemaError`, `DropRejected`) quarantine; anything
+else is a bug and propagates, stopping the worker loudly.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from contracts.convention import Convention, Policy
+from contracts.errors import ContractError
+from contracts.periods import check_period
+from contracts.principals import drops_topic
+from contracts.status import assess
+from hub.aggregation import ChunkKey, DropAccumulator, aggregate_chunk, place_records
+from hub.context import HubContext
+from hub.errors import HubError
+from hub.tables import DropAggregate
+from schemas.codec import decode_block, decode_message, domain_problem
+from schemas.errors import SchemaError
+from schemas.model import DatasetSchema, ProtocolSchema
+from schemas.sealing import DropOpener
+from schemas.signing import chunk_digest, digest_of_chunks, verify_trailer
+
+OPEN, ACCEPTED, REJECTED = "open", "accepted", "rejected"
+
+
+class DropRejected(HubError):
+    """The drop as a whole is refused for `reason` (a short code)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        self.reason, self.detail = reason, detail
+        super().__init__(f"{reason}: {detail}")
+
+
+@dataclass(frozen=True)
+class DropMessage:
+    """One Kafka message of a partner topic, as the adapter received it."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+
+
+@dataclass(frozen=True)
+class Quarantine:
+    reason: str
+    detail: str
+    drop_id: str | None
+    partner: str | None
+
+
+@dataclass(frozen=True)
+class Audit:
+    kind: str  # drop_accepted, drop_rejected, drop_repeated
+    actor: str
+    drop_id: str
+    convention_id: str | None
+    dataset: str | None
+    reason: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What one message did. `state` None: leave the stored state unchanged."""
+
+    kind: str  # header, chunk, trailer, other
+    state: dict[str, Any] | None = None
+    quarantine: list[Quarantine] = field(default_factory=list)
+    audit: list[Audit] = field(default_factory=list)
+    aggregate: DropAggregate | None = None
+    repeat: bool = False  # an idempotent repeat: no-op by design
+    records_aggregated: int = 0
+    records_rejected: Counter[str] = field(default_factory=Counter)
+    labels: dict[str, str] = field(default_factory=dict)  # partner, convention, dataset
+
+    @property
+    def drop_rejected(self) -> Audit | None:
+        return next((a for a in self.audit if a.kind == "drop_rejected"), None)
+
+
+def partner_of_topic(topic: str) -> str:
+    return topic.split(".", 1)[1] if topic.startswith("drops.") else ""
+
+
+def _labels(state: Mapping[str, Any] | None, topic: str) -> dict[str, str]:
+    if not state:
+        return {"partner": partner_of_topic(topic), "convention": "", "dataset": ""}
+    return {
+        "partner": state["partner"],
+        "convention": state["convention_id"],
+        "dataset": state["dataset"],
+    }
+
+
+# -- the entry point ----------------------------------------------------------
+
+
+def ingest_message(
+    ctx: HubContext, message: DropMessage, state: Mapping[str, Any] | None, now: dt.datetime
+) -> Outcome:
+    """Decide what `message` does to its drop (see the module docstring)."""
+    partner = partner_of_topic(message.topic)
+    try:
+        schema, record = decode_message(ctx.catalog, message.value)
+    except SchemaError as exc:
+        return _quarantine_only(
+            "other",
+            getattr(exc, "reason", "malformed_message"),
+            str(exc),
+            None,
+            partner,
+            message.topic,
+        )
+    drop_id = record.get("drop_id")
+    if not isinstance(drop_id, str) or message.key != drop_id.encode():
+        return _quarantine_only(
+            schema.name,
+            "key_mismatch",
+            "the message key is not the drop id it carries",
+            drop_id if isinstance(drop_id, str) else None,
+            partner,
+            message.topic,
+        )
+    handler = {"drop_header": _on_header, "drop_chunk": _on_chunk, "drop_trailer": _on_trailer}.get(
+        schema.name
+    )
+    if handler is None:
+        return _quarantine_only(
+            "other",
+            "unexpected_message",
+            f"a {schema.name} message on a partner topic",
+            drop_id,
+            partner,
+            message.topic,
+        )
+    return handler(ctx, message, schema, record, state, now)
+
+
+def _quarantine_only(
+    kind: str, reason: str, detail: str, drop_id: str | None, partner: str, topic: str
+) -> Outcome:
+    return Outcome(
+        kind,
+        quarantine=[Quarantine(reason, detail, drop_id, partner or None)],
+        labels=_labels(None, topic),
+    )
+
+
+# -- header -------------------------------------------------------------------
+
+
+def verify_header(
+    ctx: HubContext, topic: str, header: Mapping[str, Any]
+) -> tuple[Convention, DatasetSchema]:
+    """The drop's convention and record schema, or `DropRejected` saying why not."""
+    partner = partner_of_topic(topic)
+    convention = ctx.conventions.get(header["convention_id"], header["convention_version"])
+    if convention is None:
+        raise DropRejected(
+            "unknown_convention",
+            f"convention {header['convention_id']} "
+            f"v{header['convention_version']} is not known to the hub",
+        )
+    if not (header["partner"] == partner == convention.producer) or topic != drops_topic(
+        convention.producer
+    ):
+        raise DropRejected(
+            "partner_mismatch",
+            f"drop of {header['partner']} on {topic} under "
+            f"a convention produced by {convention.producer}",
+        )
+    problems = assess(convention, ctx.trust, header["created_at"])
+    if problems:
+        raise DropRejected("convention_not_applicable", f"{convention.ref}: {problems[0].message}")
+    terms = convention.datasets.get(header["dataset"])
+    if terms is None:
+        raise DropRejected(
+            "dataset_not_allowed", f"{convention.ref} does not cover {header['dataset']}"
+        )
+    if header["schema_version"] not in terms.schema_versions:
+        raise DropRejected(
+            "schema_not_allowed",
+            f"{header['dataset']} v{header['schema_version']} is not allowed by {convention.ref}",
+        )
+    try:
+        dataset = ctx.catalog.dataset(header["dataset"], header["schema_version"])
+    except SchemaError as exc:
+        raise DropRejected("unknown_schema", str(exc)) from exc
+    if dataset.fingerprint != header["record_schema_fingerprint"]:
+        raise DropRejected(
+            "fingerprint_mismatch",
+            "the record schema fingerprint is not the "
+            f"catalog's for {dataset.dataset_id} v{dataset.version}",
+        )
+    try:
+        check_period(header["period"], terms.cadence.value)
+    except ContractError as exc:
+        raise DropRejected("bad_period", str(exc)) from exc
+    if len(header["ephemeral_public_key"]) != 32:
+        raise DropRejected("bad_key", "the ephemeral public key is not 32 bytes")
+    return convention, dataset
+
+
+def _on_header(
+    ctx: HubContext,
+    message: DropMessage,
+    schema: ProtocolSchema,
+    header: dict[str, Any],
+    state: Mapping[str, Any] | None,
+    now: dt.datetime,
+) -> Outcome:
+    drop_id = header["drop_id"]
+    if state is not None and state["status"] == ACCEPTED:
+        repeated = dict(state, repeats=state.get("repeats", 0) + 1)
+        return Outcome(
+            "header",
+            state=repeated,
+            repeat=True,
+            labels=_labels(state, message.topic),
+            audit=[
+                Audit(
+                    "drop_repeated",
+                    state["partner"],
+                    drop_id,
+                    state["convention_id"],
+                    state["dataset"],
+                )
+            ],
+        )
+    # A new drop, or a new attempt at one that never closed: start afresh.
+    try:
+        convention, dataset = verify_header(ctx, message.topic, header)
+    except DropRejected as rejection:
+        fresh = _rejected_state(header, message.topic, rejection, now, messages=1)
+        return Outcome(
+            "header",
+            state=fresh,
+            labels=_labels(fresh, message.topic),
+            quarantine=[
+                Quarantine(
+                    rejection.reason, rejection.detail, drop_id, partner_of_topic(message.topic)
+                )
+            ],
+            audit=[
+                Audit(
+                    "drop_rejected",
+                    header["partner"],
+                    drop_id,
+                    header["convention_id"],
+                    header["dataset"],
+                    rejection.reason,
+                )
+            ],
+        )
+    accumulator = DropAccumulator(
+        drop_id=drop_id,
+        partner=convention.producer,
+        convention_id=convention.id,
+        convention_version=convention.version,
+        dataset=dataset.dataset_id,
+        period=header["period"],
+        selection_keys=ctx.selections(dataset.dataset_id),
+    )
+    fresh = {
+        "status": OPEN,
+        "drop_id": drop_id,
+        "partner": convention.producer,
+        "topic": message.topic,
+        "convention_id": convention.id,
+        "convention_version": convention.version,
+        "dataset": dataset.dataset_id,
+        "schema_version": dataset.version,
+        "period": header["period"],
+        "header": base64.b64encode(message.value).decode(),
+        "ephemeral_key": header["ephemeral_public_key"].hex(),
+        "digests": {},
+        "records_received": 0,
+        "messages": 1,
+        "opened_at": now.timestamp(),
+        "last_seen": now.timestamp(),
+        "accumulator": accumulator.to_state(),
+    }
+    return Outcome("header", state=fresh, labels=_labels(fresh, message.topic))
+
+
+def _rejected_state(
+    header: Mapping[str, Any], topic: str, rejection: DropRejected, now: dt.datetime, messages: int
+) -> dict[str, Any]:
+    return {
+        "status": REJECTED,
+        "drop_id": header["drop_id"],
+        "partner": partner_of_topic(topic),
+        "topic": topic,
+        "convention_id": str(header.get("convention_id", "")),
+        "convention_version": header.get("convention_version", 0),
+        "dataset": str(header.get("dataset", "")),
+        "period": str(header.get("period", "")),
+        "reason": rejection.reason,
+        "detail": rejection.detail,
+        "messages": messages,
+        "closed_at": now.timestamp(),
+        "last_seen": now.timestamp(),
+    }
+
+
+def _reject(
+    state: Mapping[str, Any], kind: str, rejection: DropRejected, now: dt.datetime
+) -> Outcome:
+    """Close an open drop as rejected: it publishes nothing."""
+    closed = {
+        "status": REJECTED,
+        "drop_id": state["drop_id"],
+        "partner": state["partner"],
+        "topic": state["topic"],
+        "convention_id": state["convention_id"],
+        "convention_version": state["convention_version"],
+        "dataset": state["dataset"],
+        "period": state["period"],
+        "reason": rejection.reason,
+        "detail": rejection.detail,
+        "messages": state["messages"] + (1 if kind != "timeout" else 0),
+        "closed_at": now.timestamp(),
+        "last_seen": now.timestamp(),
+    }
+    return Outcome(
+        kind,
+        state=closed,
+        labels=_labels(closed, state["topic"]),
+        quarantine=[
+            Quarantine(
+                rejection.reason,
+                f"{rejection.detail} (drop of {closed['messages']} message(s) rejected)",
+                state["drop_id"],
+                state["partner"],
+            )
+        ],
+        audit=[
+            Audit(
+                "drop_rejected",
+                state["partner"],
+                state["drop_id"],
+                state["convention_id"],
+                state["dataset"],
+                rejection.reason,
+            )
+        ],
+    )
+
+
+def _not_open(
+    kind: str, message: DropMessage, drop_id: str, state: Mapping[str, Any] | None
+) -> Outcome | None:
+    """What a chunk or trailer does when its drop is not open; None if it is."""
+    if state is None:
+        return _quarantine_only(
+            kind,
+            f"orphan_{kind}",
+            f"a {kind} without its drop's header",
+            drop_id,
+            partner_of_topic(message.topic),
+            message.topic,
+        )
+    if state["status"] == ACCEPTED:
+        return Outcome(kind, repeat=True, labels=_labels(state, message.topic))
+    if state["status"] == REJECTED:
+        counted = dict(state, messages=state.get("messages", 0) + 1)
+        return Outcome(
+            kind,
+            state=counted,
+            labels=_labels(state, message.topic),
+            quarantine=[
+                Quarantine(
+                    "drop_rejected",
+                    f"part of a drop rejected for {state['reason']}",
+                    drop_id,
+                    state["partner"],
+                )
+            ],
+        )
+    return None
+
+
+# -- chunk --------------------------------------------------------------------
+
+
+def _on_chunk(
+    ctx: HubContext,
+    message: DropMessage,
+    schema: ProtocolSchema,
+    chunk: dict[str, Any],
+    state: Mapping[str, Any] | None,
+    now: dt.datetime,
+) -> Outcome:
+    drop_id = chunk["drop_id"]
+    early = _not_open("chunk", message, drop_id, state)
+    if early is not None or state is None:
+        return early or Outcome("chunk")
+    sequence = chunk["sequence"]
+    if str(sequence) in state["digests"]:  # redelivered: already counted
+        touched = dict(state, messages=state["messages"] + 1, last_seen=now.timestamp())
+        return Outcome("chunk", state=touched, repeat=True, labels=_labels(state, message.topic))
+    try:
+        records, digest = _open_chunk(ctx, state, chunk)
+    except DropRejected as rejection:
+        return _reject(state, "chunk", rejection, now)
+    dataset = ctx.catalog.dataset(state["dataset"], state["schema_version"])
+    convention = ctx.conventions.get(state["convention_id"], state["convention_version"])
+    kept, rejected = _check_records(dataset, convention, records)
+    placed, misplaced = place_records(kept, dataset, ctx.territory, ChunkKey(drop_id, sequence))
+    rejected.update(misplaced)
+    counts = aggregate_chunk(placed, ctx.selections(dataset.dataset_id), dataset.measure)
+    accumulator = DropAccumulator.from_state(state["accumulator"])
+    accumulator.add_chunk(sequence, counts, rejected, len(placed))
+    updated = dict(
+        state,
+        accumulator=accumulator.to_state(),
+        digests={**state["digests"], str(sequence): digest.hex()},
+        records_received=state["records_received"] + len(records),
+        messages=state["messages"] + 1,
+        last_seen=now.timestamp(),
+    )
+    return Outcome(
+        "chunk",
+        state=updated,
+        labels=_labels(state, message.topic),
+        records_aggregated=len(placed),
+        records_rejected=rejected,
+    )
+
+
+def _open_chunk(
+    ctx: HubContext, state: Mapping[str, Any], chunk: Mapping[str, Any]
+) -> tuple[list[dict[str, Any]], bytes]:
+    dataset = ctx.catalog.dataset(state["dataset"], state["schema_version"])
+    opener = DropOpener(ctx.sealing_key, bytes.fromhex(state["ephemeral_key"]), state["drop_id"])
+    try:
+        plaintext = opener.open(chunk["sequence"], chunk["nonce"], chunk["ciphertext"])
+        records = decode_block(dataset, plaintext, chunk["record_count"])
+    except SchemaError as exc:
+        raise DropRejected(
+            getattr(exc, "reason", "bad_chunk"), f"chunk {chunk['sequence']}: {exc}"
+        ) from exc
+    return records, chunk_digest(plaintext)
+
+
+def _check_records(
+    dataset: DatasetSchema, convention: Convention | None, records: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], Counter[str]]:
+    """Records within their domains, with the convention's field policies applied
+    again (a field it does not let through is nulled: defence in depth)."""
+    rejected: Counter[str] = Counter()
+    terms = convention.datasets.get(dataset.dataset_id) if convention else None
+    blocked = [
+        name
+        for name in dataset.fields
+        if terms is None or (policy := terms.policy(name)) is None or policy.policy is Policy.DROP
+    ]
+    kept: list[dict[str, Any]] = []
+    for record in records:
+        if domain_problem(dataset.fields, record) is not None:
+            rejected["out_of_domain"] += 1
+            continue
+        for name in blocked:
+            record[name] = None
+        kept.append(record)
+    return kept, rejected
+
+
+# -- trailer ------------------------------------------------------------------
+
+
+def _on_trailer(
+    ctx: HubContext,
+    message: DropMessage,
+    schema: ProtocolSchema,
+    trailer: dict[str, Any],
+    state: Mapping[str, Any] | None,
+    now: dt.datetime,
+) -> Outcome:
+    drop_id = trailer["drop_id"]
+    early = _not_open("trailer", message, drop_id, state)
+    if early is not None or state is None:
+        return early or Outcome("trailer")
+    try:
+        _verify_trailer(ctx, state, trailer, schema)
+    except DropRejected as rejection:
+        return _reject(state, "trailer", rejection, now)
+    accumulator = DropAccumulator.from_state(state["accumulator"])
+    aggregate = accumulator.to_aggregate()
+    closed = {
+        "status": ACCEPTED,
+        "drop_id": drop_id,
+        "partner": state["partner"],
+        "topic": state["topic"],
+        "convention_id": state["convention_id"],
+        "convention_version": state["convention_version"],
+        "dataset": state["dataset"],
+        "period": state["period"],
+        "messages": state["messages"] + 1,
+        "records": accumulator.records,
+        "closed_at": now.timestamp(),
+        "last_seen": now.timestamp(),
+    }
+    return Outcome(
+        "trailer",
+        state=closed,
+        aggregate=aggregate,
+        labels=_labels(state, message.topic),
+        audit=[
+            Audit(
+                "drop_accepted", state["partner"], drop_id, state["convention_id"], state["dataset"]
+            )
+        ],
+    )
+
+
+def _verify_trailer(
+    ctx: HubContext, state: Mapping[str, Any], trailer: Mapping[str, Any], schema: ProtocolSchema
+) -> None:
+    key = ctx.trust.get(state["partner"])
+    if key is None:
+        raise DropRejected("untrusted_partner", f"no trusted key for {state['partner']}")
+    header = base64.b64decode(state["header"])
+    try:
+        verify_trailer(key.public_bytes_raw(), header, trailer, schema)
+    except SchemaError as exc:
+        raise DropRejected("bad_signature", str(exc)) from exc
+    received = sorted(int(s) for s in state["digests"])
+    if received != list(range(trailer["chunk_count"])):
+        raise DropRejected(
+            "incomplete_drop",
+            f"{len(received)} chunk(s) received, the trailer announces {trailer['chunk_count']}",
+        )
+    if state["records_received"] != trailer["record_count"]:
+        raise DropRejected(
+            "record_count_mismatch",
+            f"{state['records_received']} record(s) "
+            f"received, the trailer announces {trailer['record_count']}",
+        )
+    digests = (bytes.fromhex(state["digests"][str(s)]) for s in received)
+    if digest_of_chunks(digests) != trailer["plaintext_sha256"]:
+        raise DropRejected("digest_mismatch", "the chunks' digest does not match the trailer's")
+
+
+# -- time ---------------------------------------------------------------------
+
+
+def expire_if_stale(state: Mapping[str, Any], now: dt.datetime, timeout_s: float) -> Outcome | None:
+    """An open drop whose trailer has not come within `timeout_s` is rejected."""
+    if state.get("status") != OPEN or now.timestamp() - state["last_seen"] < timeout_s:
+        return None
+    return _reject(
+        state,
+        "timeout",
+        DropRejected("incomplete_drop", f"no trailer within {timeout_s:.0f}s of its last message"),
+        now,
+    )

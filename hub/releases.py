@@ -1,0 +1,163 @@
+"""From accepted drops to released indicator rows (pure).
+
+`AggregateStore` keeps, per dataset, period and convention, the latest
+accepted drop's aggregate: a newer accepted drop for the same convention,
+dataset and period supersedes the older one. When a drop is added,
+`releases_for` recomputes every indicator that reads its dataset, for each
+period it publishes, under the strictest disclosure rules of the
+conventions whose drops contribute; `indicator_rows` turns a release that
+passed its audit into the rows of the `indicators` topic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from contracts.disclosure import DEFAULT_RULES, DisclosureRules, strictest
+from contracts.indicators import Indicator, IndicatorCatalog
+from hub.context import ConventionBook
+from hub.disclosure import release_table
+from hub.geography import Territory
+from hub.indicator_tables import build_indicator_table, contributing_drops, periods_to_publish
+from hub.tables import CellStatus, DropAggregate, Release
+
+
+def store_key(aggregate: DropAggregate) -> str:
+    return f"{aggregate.dataset}|{aggregate.period}|{aggregate.convention_id}"
+
+
+def aggregate_to_json(aggregate: DropAggregate, accepted_at: float) -> dict[str, Any]:
+    return {
+        "drop_id": aggregate.drop_id,
+        "partner": aggregate.partner,
+        "convention_id": aggregate.convention_id,
+        "convention_version": aggregate.convention_version,
+        "dataset": aggregate.dataset,
+        "period": aggregate.period,
+        "counts": {k: dict(v) for k, v in aggregate.counts.items()},
+        "records": aggregate.records,
+        "rejected": dict(aggregate.rejected),
+        "accepted_at": accepted_at,
+    }
+
+
+def aggregate_from_json(data: Mapping[str, Any]) -> DropAggregate:
+    return DropAggregate(
+        drop_id=data["drop_id"],
+        partner=data["partner"],
+        convention_id=data["convention_id"],
+        convention_version=int(data["convention_version"]),
+        dataset=data["dataset"],
+        period=data["period"],
+        counts=data["counts"],
+        records=int(data["records"]),
+        rejected=data.get("rejected", {}),
+    )
+
+
+def by_dataset(entries: Iterable[Mapping[str, Any]]) -> dict[str, list[DropAggregate]]:
+    """Dataset id → accepted aggregates, oldest acceptance first (the join's order)."""
+    ordered = sorted(entries, key=lambda e: (e["accepted_at"], e["drop_id"]))
+    result: dict[str, list[DropAggregate]] = {}
+    for entry in ordered:
+        result.setdefault(entry["dataset"], []).append(aggregate_from_json(entry))
+    return result
+
+
+def rules_for(
+    indicator: Indicator,
+    period: str,
+    aggregates: Mapping[str, list[DropAggregate]],
+    conventions: ConventionBook,
+) -> DisclosureRules:
+    """The strictest rules of the conventions whose drops feed this release."""
+    drops = contributing_drops(indicator, period, aggregates) or {}
+    rules = [
+        convention.disclosure
+        for drop in drops.values()
+        if (convention := conventions.get(drop.convention_id, drop.convention_version))
+    ]
+    return strictest(*rules) if rules else DEFAULT_RULES
+
+
+@dataclass(frozen=True)
+class PlannedRelease:
+    release: Release
+    indicator: Indicator
+    drop_ids: tuple[str, ...]
+
+
+def releases_for(
+    dataset: str,
+    catalog: IndicatorCatalog,
+    aggregates: Mapping[str, list[DropAggregate]],
+    territory: Territory,
+    conventions: ConventionBook,
+) -> list[PlannedRelease]:
+    """Every release that a new drop of `dataset` may change."""
+    planned: list[PlannedRelease] = []
+    for indicator in catalog.each():
+        if dataset not in indicator.datasets:
+            continue
+        for period in periods_to_publish(indicator, aggregates):
+            table = build_indicator_table(indicator, period, aggregates, territory)
+            if table is None:
+                continue
+            drops = contributing_drops(indicator, period, aggregates) or {}
+            rules = rules_for(indicator, period, aggregates, conventions)
+            planned.append(
+                PlannedRelease(
+                    release_table(table, rules), indicator, tuple(d.drop_id for d in drops.values())
+                )
+            )
+    return planned
+
+
+def release_id(planned: PlannedRelease) -> str:
+    """Names the release by what it is made of: the same inputs, the same id."""
+    text = "|".join((planned.indicator.id, planned.release.period, *planned.drop_ids))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def row_key(indicator: str, period: str, level: str, code: str) -> bytes:
+    return f"{indicator}|{period}|{level}|{code}".encode()
+
+
+def indicator_rows(
+    planned: PlannedRelease, published_at: dt.datetime
+) -> list[tuple[bytes, dict[str, Any]]]:
+    """(key, indicator_row) for each cell of a release that passed its audit.
+
+    A secret cell carries no value, numerator nor denominator: only its status.
+    """
+    if not planned.release.passed:
+        raise ValueError("a release that failed its audit is never published")  # caller's bug
+    rid = release_id(planned)
+    rows = []
+    for released in planned.release.cells:
+        cell = released.cell
+        secret = released.status is not CellStatus.OK
+        rows.append(
+            (
+                row_key(planned.indicator.id, planned.release.period, cell.level.value, cell.code),
+                {
+                    "indicator": planned.indicator.id,
+                    "level": cell.level.value,
+                    "code": cell.code,
+                    "period": planned.release.period,
+                    "value": None if secret else released.value,
+                    "numerator": None if secret else float(cell.numerator),
+                    "denominator": None
+                    if secret or cell.denominator is None
+                    else float(cell.denominator),
+                    "status": "secret" if secret else "ok",
+                    "release_id": rid,
+                    "published_at": published_at,
+                },
+            )
+        )
+    return rows

@@ -1,0 +1,289 @@
+"""The hub worker: faust-streaming agents around the pure core.
+
+`create_app(settings, ctx, metrics)` builds the faust app (no module-level
+app). Agents:
+
+- `ingest` reads every `drops.<partner>` topic; per message it calls
+  `hub.ingest.ingest_message` with the drop's state from the `drop-states`
+  table (keyed by drop id, as the messages are, so table and topics are
+  co-partitioned), stores the new state, and sends what the outcome says:
+  quarantine and audit events, the aggregate of an accepted drop.
+- `expire` handles the ticks a timer sends for stale open drops (a table is
+  only written from a stream, so the timer goes through an internal topic
+  keyed like the drops).
+- `release` reads `hub.aggregates`, keeps the latest accepted aggregate per
+  dataset, period and convention in the `aggregates` table, recomputes the
+  indicators the new drop affects and publishes every release that passes
+  its audit to `indicators`.
+
+Delivery is at-least-once; idempotence lives in the states (see
+`hub.ingest`). Agents run with concurrency 1; per-message work is bounded by
+the chunk size. A domain error is quarantined by the core; anything else
+propagates and stops the worker (faust crashes the app on an agent error).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from typing import Any
+
+import faust
+from prometheus_client import start_http_server
+
+from contracts.principals import (
+    AGGREGATES_TOPIC,
+    AUDIT_TOPIC,
+    HUB_APP_ID,
+    INDICATORS_TOPIC,
+    QUARANTINE_TOPIC,
+    drops_topic,
+    load_credentials,
+)
+from contracts.status import assess
+from hub.context import HubContext
+from hub.ingest import Audit, DropMessage, Outcome, Quarantine, expire_if_stale, ingest_message
+from hub.metrics import HubMetrics
+from hub.releases import (
+    aggregate_to_json,
+    by_dataset,
+    indicator_rows,
+    releases_for,
+    store_key,
+)
+from hub.settings import HubSettings
+from hub.tables import CellStatus
+from schemas.codec import decode_message, encode_message
+
+log = logging.getLogger(__name__)
+EXPIRY_TOPIC = f"{HUB_APP_ID}-expiry"
+DROP_PARTITIONS = 3
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _event_id() -> str:
+    return secrets.token_hex(12)
+
+
+class Emitter:
+    """Turns outcomes into messages on the hub's topics and into metrics."""
+
+    def __init__(self, app: faust.App, ctx: HubContext, metrics: HubMetrics) -> None:
+        raw = {"key_serializer": "raw", "value_serializer": "raw"}
+        self.quarantine_topic = app.topic(QUARANTINE_TOPIC, **raw)
+        self.audit_topic = app.topic(AUDIT_TOPIC, **raw)
+        self.aggregates_topic = app.topic(AGGREGATES_TOPIC, **raw)
+        self.indicators_topic = app.topic(INDICATORS_TOPIC, **raw)
+        self.ctx, self.metrics = ctx, metrics
+        catalog = ctx.catalog
+        self.schemas = {
+            name: catalog.protocol(name)
+            for name in ("quarantine_event", "audit_event", "drop_aggregate", "indicator_row")
+        }
+
+    async def quarantine(
+        self, q: Quarantine, message: DropMessage | None, now: dt.datetime
+    ) -> None:
+        record = {
+            "event_id": _event_id(),
+            "at": now,
+            "topic": message.topic if message else "",
+            "partition": message.partition if message else -1,
+            "offset": message.offset if message else -1,
+            "partner": q.partner,
+            "drop_id": q.drop_id,
+            "reason": q.reason,
+            "detail": q.detail[:500],
+        }
+        value = encode_message(self.schemas["quarantine_event"], record)
+        await self.quarantine_topic.send(key=(q.drop_id or "").encode(), value=value)
+        self.metrics.quarantined.labels(q.partner or "", q.reason).inc()
+
+    async def audit(self, a: Audit | dict[str, Any], now: dt.datetime) -> None:
+        if isinstance(a, Audit):
+            record: dict[str, Any] = {
+                "kind": a.kind,
+                "actor": a.actor,
+                "drop_id": a.drop_id,
+                "convention_id": a.convention_id,
+                "dataset": a.dataset,
+                "reason": a.reason,
+            }
+        else:
+            record = dict(a)
+        record.update(event_id=_event_id(), at=now)
+        value = encode_message(self.schemas["audit_event"], record)
+        await self.audit_topic.send(key=str(record.get("drop_id") or "").encode(), value=value)
+
+    async def outcome(
+        self, outcome: Outcome, message: DropMessage | None, now: dt.datetime
+    ) -> None:
+        labels = outcome.labels
+        partner, convention, dataset = labels["partner"], labels["convention"], labels["dataset"]
+        if message is not None:
+            self.metrics.drop_messages.labels(partner, convention, dataset, outcome.kind).inc()
+        for q in outcome.quarantine:
+            await self.quarantine(q, message, now)
+        for a in outcome.audit:
+            await self.audit(a, now)
+            if a.kind == "drop_rejected":
+                self.metrics.drops.labels(partner, convention, dataset, "rejected").inc()
+                self.metrics.drop_rejections.labels(partner, convention, a.reason or "").inc()
+        if outcome.records_aggregated:
+            self.metrics.records.labels(partner, convention, dataset, "aggregated").inc(
+                outcome.records_aggregated
+            )
+        for reason, count in outcome.records_rejected.items():
+            self.metrics.records.labels(partner, convention, dataset, "rejected").inc(count)
+            self.metrics.record_rejections.labels(partner, dataset, reason).inc(count)
+        if outcome.aggregate is not None:
+            aggregate = outcome.aggregate
+            record = aggregate_to_json(aggregate, now.timestamp())
+            record["accepted_at"] = now
+            value = encode_message(self.schemas["drop_aggregate"], record)
+            await self.aggregates_topic.send(key=store_key(aggregate).encode(), value=value)
+            self.metrics.drops.labels(partner, convention, dataset, "accepted").inc()
+            self.metrics.convention_last_drop.labels(convention, dataset).set(now.timestamp())
+
+
+def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> faust.App:
+    creds = load_credentials(settings.hub_credentials_path)
+    app = faust.App(
+        HUB_APP_ID,
+        broker=f"kafka://{creds.bootstrap_servers}",
+        broker_credentials=faust.SASLCredentials(
+            username=creds.username, password=creds.password, mechanism=creds.mechanism
+        ),
+        store="memory://",
+        datadir=str(settings.state_dir / "worker"),
+        web_enabled=False,
+        topic_replication_factor=1,
+        topic_partitions=DROP_PARTITIONS,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_every=50,
+        broker_commit_interval=1.0,
+        producer_max_request_size=4_000_000,
+        stream_wait_empty=False,
+    )
+    raw = {"key_serializer": "raw", "value_serializer": "raw"}
+    partners = sorted({c.producer for c in ctx.conventions.all()} | set(settings.partners))
+    drops = app.topic(*[drops_topic(p) for p in partners], **raw)
+    expiry = app.topic(EXPIRY_TOPIC, partitions=DROP_PARTITIONS, internal=True, **raw)
+    aggregates_in = app.topic(AGGREGATES_TOPIC, **raw)
+    # JSON keys and values: the states are plain dicts (hub.ingest)
+    states = app.Table("drop-states", partitions=DROP_PARTITIONS, key_type=str)
+    store = app.Table("aggregates", partitions=1, key_type=str)
+    emit = Emitter(app, ctx, metrics)
+
+    @app.agent(drops, concurrency=1)
+    async def ingest(stream: Any) -> None:
+        async for event in stream.events():
+            message = event.message
+            drop = DropMessage(
+                message.topic, message.partition, message.offset, event.key, event.value
+            )
+            key = drop.key.decode("utf-8", "replace") if drop.key else None
+            state = states.get(key) if key else None
+            now = utcnow()
+            outcome = ingest_message(ctx, drop, state, now)
+            if outcome.state is not None and key:
+                states[key] = outcome.state
+            await emit.outcome(outcome, drop, now)
+
+    @app.agent(expiry, concurrency=1)
+    async def expire(stream: Any) -> None:
+        async for event in stream.events():
+            key = event.key.decode()
+            state = states.get(key)
+            if state is None:
+                continue
+            now = utcnow()
+            outcome = expire_if_stale(state, now, settings.drop_timeout_s)
+            if outcome is not None and outcome.state is not None:
+                states[key] = outcome.state
+                await emit.outcome(outcome, None, now)
+
+    @app.timer(interval=max(1.0, min(30.0, settings.drop_timeout_s / 4)))
+    async def find_stale_drops() -> None:
+        now = utcnow().timestamp()
+        for key, state in list(states.items()):
+            if (
+                state.get("status") == "open"
+                and now - state["last_seen"] >= settings.drop_timeout_s
+            ):
+                await expiry.send(key=key.encode(), value=b"tick")
+
+    @app.agent(aggregates_in, concurrency=1)
+    async def release(stream: Any) -> None:
+        async for event in stream.events():
+            _, record = decode_message(ctx.catalog, event.value)
+            accepted_at = record["accepted_at"]
+            entry = dict(record, accepted_at=accepted_at.timestamp())
+            store[event.key.decode()] = entry
+            aggregates = by_dataset(store.values())
+            planned = releases_for(
+                record["dataset"], ctx.indicators, aggregates, ctx.territory, ctx.conventions
+            )
+            now = utcnow()
+            for plan in planned:
+                indicator = plan.indicator.id
+                if not plan.release.passed:
+                    metrics.releases.labels(indicator, "failed_audit").inc()
+                    await emit.audit(
+                        {
+                            "kind": "release_failed_audit",
+                            "actor": "hub",
+                            "indicator": indicator,
+                            "reason": f"period {plan.release.period}",
+                        },
+                        now,
+                    )
+                    continue
+                for key, row in indicator_rows(plan, now):
+                    value = encode_message(emit.schemas["indicator_row"], row)
+                    await emit.indicators_topic.send(key=key, value=value)
+                for cell in plan.release.cells:
+                    status = {CellStatus.OK: "published"}.get(cell.status, cell.status.value)
+                    metrics.cells.labels(indicator, status).inc()
+                metrics.releases.labels(indicator, "published").inc()
+            metrics.drop_to_indicator.labels(record["dataset"]).observe(
+                (utcnow() - accepted_at).total_seconds()
+            )
+
+    @app.timer(interval=10.0)
+    async def watch_conventions() -> None:
+        if ctx.conventions.reload_if_changed():
+            log.info("conventions reloaded count=%d", len(ctx.conventions.all()))
+        publish_convention_gauges(ctx, metrics)
+
+    @app.task
+    async def serve_metrics() -> None:
+        start_http_server(settings.metrics_port, addr="127.0.0.1", registry=metrics.registry)
+        publish_convention_gauges(ctx, metrics)
+        log.info("metrics port=%d", settings.metrics_port)
+
+    return app
+
+
+def publish_convention_gauges(ctx: HubContext, metrics: HubMetrics) -> None:
+    now = utcnow()
+    for convention in ctx.conventions.all():
+        ref = convention.id
+        metrics.convention_valid_until.labels(ref).set(convention.validity.ends_at.timestamp())
+        applicable = not assess(convention, ctx.trust, now)
+        metrics.convention_applicable.labels(ref).set(1 if applicable else 0)
+
+
+def run_worker(settings: HubSettings) -> None:
+    """`obshub worker`: the worker in the foreground until SIGTERM/SIGINT."""
+    from hub.context import load_context
+
+    ctx = load_context(settings)
+    metrics = HubMetrics()
+    app = create_app(settings, ctx, metrics)
+    worker = faust.Worker(app, loglevel="WARNING", quiet=True)
+    worker.execute_from_commandline()
