@@ -6,6 +6,7 @@ HubError
  │   ├─ JarFetchError          Maven could not fetch the Kafka jars
  │   ├─ PortInUseError         a port the stack needs is taken by another program
  │   ├─ BrokerStartError       the broker exited or did not answer in time
+ │   ├─ ServiceStartError      the worker or the API exited or did not answer in time
  │   └─ ProvisionError         users, ACLs or topics could not be created
  ├─ TerritoryError             a territory file (IRIS list, polygons, grid weights)
  │                             is missing, unreadable or inconsistent
@@ -59,6 +60,12 @@ class BrokerStartError(StackError):
     def __init__(self, reason: str, log_path: str) -> None:
         self.reason = reason
         super().__init__(f"Kafka did not start: {reason} (see {log_path})")
+
+
+class ServiceStartError(StackError):
+    def __init__(self, service: str, reason: str, log_path: str) -> None:
+        self.service, self.reason = service, reason
+        super().__init__(f"the {service} did not start: {reason} (see {log_path})")
 
 
 class ProvisionError(StackError):

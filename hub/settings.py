@@ -36,6 +36,7 @@ class HubSettings(BaseSettings):
     kafka_heap: str = "512m"
     kafka_start_timeout_s: float = 90.0
     stop_timeout_s: float = 30.0
+    service_start_timeout_s: float = 90.0
 
     api_host: str = "127.0.0.1"
     api_port: int = 8080

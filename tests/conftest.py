@@ -42,7 +42,7 @@ def stack_settings(state_dir: Path) -> HubSettings:
 def kafka_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     logging.getLogger("kafka.net.sasl").setLevel(logging.ERROR)
     stack = Stack(stack_settings(tmp_path_factory.mktemp("obshub-state")))
-    stack.up()
+    stack.up(with_services=False)  # tests start the worker or the API when they need them
     yield stack
     stack.down()
 

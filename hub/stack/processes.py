@@ -28,6 +28,16 @@ def read_pid(pid_file: Path, marker: str) -> int | None:
     return pid
 
 
+def read_environ(pid: int) -> dict[str, str]:
+    """The environment a process of ours was started with (empty if unreadable)."""
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return {}
+    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in pairs}
+
+
 def _is_zombie(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")

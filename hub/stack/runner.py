@@ -14,6 +14,8 @@ from hub.settings import HubSettings
 from hub.stack import broker, jars, processes
 from hub.stack.access_plan import AccessPlan, plan_access
 from hub.stack.credentials import CredentialStore, ensure_secret
+from hub.stack.services import services
+from hub.stack.services import start as start_service
 
 log = logging.getLogger(__name__)
 
@@ -132,17 +134,45 @@ class Stack:
 
     # -- the verbs ---------------------------------------------------------
 
-    def up(self, progress: Progress = _quiet) -> UpReport:
+    def start_services(
+        self, names: tuple[str, ...] = ("worker", "api"), progress: Progress = _quiet
+    ) -> None:
+        """Start the hub's processes that are not running yet."""
+        known = services(self.settings)
+        for name in names:
+            service = known[name]
+            if service.running_pid() is not None:
+                continue
+            ports = {"worker": self.settings.metrics_port, "api": self.settings.api_port}
+            if not processes.port_is_free("127.0.0.1", ports[name]):
+                setting = {"worker": "OBSHUB_METRICS_PORT", "api": "OBSHUB_API_PORT"}[name]
+                raise PortInUseError("127.0.0.1", ports[name], setting)
+            progress(f"starting the {name}")
+            pid, seconds = start_service(
+                service, self.settings, self.settings.service_start_timeout_s
+            )
+            log.info("%s ready pid=%d seconds=%.2f", name, pid, seconds)
+
+    def up(self, progress: Progress = _quiet, with_services: bool = True) -> UpReport:
         started_at = time.monotonic()
         pid, ready_s = self.start_kafka(progress)
         progress("creating users, topics and ACLs")
         self.provision()
+        if with_services:
+            self.start_services(progress=progress)
         log.info("stack up seconds=%.2f", time.monotonic() - started_at)
         return UpReport(pid, ready_s is not None, ready_s, self.status())
 
     def down(self, progress: Progress = _quiet) -> list[str]:
         """Stop what runs (SIGTERM, then SIGKILL after the timeout); keep data."""
         stopped: list[str] = []
+        for name, service in reversed(services(self.settings).items()):
+            service_pid = service.running_pid()
+            if service_pid is not None:
+                progress(f"stopping the {name} (pid {service_pid})")
+                processes.terminate(service_pid, self.settings.stop_timeout_s)
+                stopped.append(name)
+            service.pid_file.unlink(missing_ok=True)
         pid = broker.running_pid(self.layout)
         if pid is not None:
             progress(f"stopping Kafka (pid {pid})")
@@ -156,8 +186,9 @@ class Stack:
         return stopped
 
     def status(self) -> StackStatus:
+        known = services(self.settings)
         return StackStatus(
             kafka=ServiceStatus(broker.running_pid(self.layout), self.settings.bootstrap_servers),
-            worker=ServiceStatus(None, self.settings.metrics_url),
-            api=ServiceStatus(None, self.settings.api_url),
+            worker=ServiceStatus(known["worker"].running_pid(), self.settings.metrics_url),
+            api=ServiceStatus(known["api"].running_pid(), self.settings.api_url),
         )

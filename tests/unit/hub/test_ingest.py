@@ -23,8 +23,9 @@ def ctx() -> HubContext:
     return load_context(HubSettings())
 
 
-def run(ctx: HubContext, messages: Sequence[DropMessage],
-        state: dict[str, Any] | None = None) -> tuple[list[Outcome], dict[str, Any] | None]:
+def run(
+    ctx: HubContext, messages: Sequence[DropMessage], state: dict[str, Any] | None = None
+) -> tuple[list[Outcome], dict[str, Any] | None]:
     outcomes = []
     for message in messages:
         outcome = ingest_message(ctx, message, state, NOW)
@@ -107,7 +108,9 @@ def test_a_drop_made_after_the_convention_expired_is_rejected(ctx: HubContext) -
     later = dt.datetime(2028, 1, 3, tzinfo=dt.UTC)
     outcomes, state = run(ctx, build_drop([caf_record(1)], created=later))
     assert state is not None and state["reason"] == "convention_not_applicable"
-    assert "expired" in outcomes[0].quarantine[0].detail or "valid" in outcomes[0].quarantine[0].detail
+    assert (
+        "expired" in outcomes[0].quarantine[0].detail or "valid" in outcomes[0].quarantine[0].detail
+    )
 
 
 def test_a_period_not_of_the_cadence_is_rejected(ctx: HubContext) -> None:
