@@ -59,6 +59,7 @@ def test_a_redelivered_chunk_is_not_counted_twice(ctx: HubContext) -> None:
     outcomes, state = run(ctx, replayed)
     assert [o.repeat for o in outcomes] == [False, False, True, False, True, False]
     assert outcomes[-1].aggregate is not None and outcomes[-1].aggregate.records == 200
+    assert state is not None and state["messages"] == 6  # repeats are accounted, not counted
 
 
 def test_the_same_drop_again_is_a_no_op(ctx: HubContext) -> None:
