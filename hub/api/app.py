@@ -18,8 +18,6 @@ Unauthenticated requests are logged, not audited: the audit trail is of
 consent decisions, which need a known consumer.
 """
 
-from __future__ import annotations
-
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence

@@ -2,7 +2,10 @@
 
 Every start reads the topic from the beginning (partitions assigned by hand,
 nothing committed), so a fresh API process rebuilds its view from the topic
-alone: restart-safe without any state of its own. The view is marked ready
+alone: restart-safe without any state of its own. It joins no consumer
+group: a group would hold no offsets, and aiokafka's group coordinator
+fails on the reassignment partition discovery needs (below). The client id
+`obshub-hub-api` names it in the broker's logs and metrics. The view is marked ready
 once the consumer has reached the end offsets the topic had at start.
 
 A message that does not decode as an `indicator_row` is logged and skipped
@@ -29,7 +32,7 @@ from schemas.errors import SchemaError
 
 log = logging.getLogger(__name__)
 
-GROUP_ID = "obshub-hub-api"  # under the hub principal's `obshub-hub` group prefix
+CLIENT_ID = "obshub-hub-api"
 ROW_SCHEMA = "indicator_row"
 
 
@@ -42,14 +45,12 @@ class IndicatorFeed:
         credentials: KafkaCredentials,
         *,
         topic: str = INDICATORS_TOPIC,
-        group_id: str = GROUP_ID,
         retry_s: float = 2.0,
         schemas: SchemaCatalog | None = None,
     ) -> None:
         self.view = view
         self.credentials = credentials
         self.topic = topic
-        self.group_id = group_id
         self.retry_s = retry_s
         self.schemas = schemas or load_catalog()
         self.skipped = 0
@@ -80,7 +81,8 @@ class IndicatorFeed:
         while True:
             consumer = AIOKafkaConsumer(
                 **self.credentials.kafka_python_config(),
-                group_id=self.group_id,
+                client_id=CLIENT_ID,
+                group_id=None,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
             )
@@ -98,11 +100,21 @@ class IndicatorFeed:
             await asyncio.sleep(self.retry_s)
 
     async def _partitions(self, consumer: Any) -> list[TopicPartition] | None:
-        await consumer.topics()  # refreshes the metadata
-        ids = consumer.partitions_for_topic(self.topic)
-        if not ids:
+        """Every partition of the topic, None if the topic does not exist (yet).
+
+        aiokafka's consumer learns a topic's partitions only once it has a
+        partition of it assigned, so partition 0 (which every topic has) is
+        assigned first and the others read from the metadata that brings.
+        """
+        if self.topic not in await consumer.topics():
             return None
-        return [TopicPartition(self.topic, p) for p in sorted(ids)]
+        consumer.assign([TopicPartition(self.topic, 0)])
+        for _ in range(100):
+            ids = consumer.partitions_for_topic(self.topic)
+            if ids:
+                return [TopicPartition(self.topic, p) for p in sorted(ids)]
+            await asyncio.sleep(0.1)
+        return None
 
     async def _consume(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         consumer.assign(partitions)

@@ -5,8 +5,8 @@ JSON: `{"indicator", "period", "unit", "rows": [{"level", "code", "period",
 `indicator,level,code,period,value,numerator,denominator,status`, then one
 line per row, an empty field for null. GeoJSON: a FeatureCollection with one
 Feature per row (id `<level>:<code>`), the IRIS polygon or the commune's
-(union of its IRIS), and the row's fields, the indicator, its unit and the
-unit's name as properties; a row whose code the territory lacks has a null
+(union of its IRIS), and as properties the row's fields, the indicator, its
+unit and the area's name; a row whose code the territory lacks has a null
 geometry. Secret rows carry no figure in any format.
 """
 

@@ -33,9 +33,9 @@ def build_app(settings: HubSettings) -> FastAPI:
 
 def serve(settings: HubSettings) -> None:
     """Run the API in the foreground until interrupted."""
+    app = build_app(settings)
     if not port_is_free(settings.api_host, settings.api_port):
         raise PortInUseError(settings.api_host, settings.api_port, "OBSHUB_API_PORT")
-    app = build_app(settings)
     log.info("access api listening url=%s", settings.api_url)
     uvicorn.run(
         app,

@@ -82,8 +82,19 @@ def _rules(
     return [AclRule(f"User:{principal}", resource, name, pattern, op) for op in operations]
 
 
-def plan_access(partners: tuple[str, ...], consumers: tuple[str, ...]) -> AccessPlan:
-    """Users, topics and ACLs for these partners and Kafka-channel consumers."""
+DAY_MS = 86_400_000
+
+
+def plan_access(
+    partners: tuple[str, ...],
+    consumers: tuple[str, ...],
+    retention_days: dict[str, int] | None = None,
+) -> AccessPlan:
+    """Users, topics and ACLs for these partners and Kafka-channel consumers.
+
+    `retention_days` sets each partner's drops topic retention (its
+    conventions' raw retention): sealed raw data does not linger.
+    """
     for name in (*partners, *consumers):
         check_principal_name(name)
     R, W, D = Operation.READ, Operation.WRITE, Operation.DESCRIBE
@@ -105,8 +116,19 @@ def plan_access(partners: tuple[str, ...], consumers: tuple[str, ...]) -> Access
     for consumer in consumers:
         acls += _rules(consumer, Resource.TOPIC, consumer_topic(consumer), Pattern.LITERAL, R, D)
         acls += _rules(consumer, Resource.GROUP, consumer, Pattern.PREFIXED, R)
-    topics = [TopicSpec(drops_topic(p), DROP_PARTITIONS) for p in partners]
-    topics += [TopicSpec(name, 1) for name in HUB_TOPICS]
+    retention = retention_days or {}
+    topics = [
+        TopicSpec(
+            drops_topic(p),
+            DROP_PARTITIONS,
+            (("retention.ms", str(retention[p] * DAY_MS)),) if p in retention else (),
+        )
+        for p in partners
+    ]
+    topics += [
+        TopicSpec(name, 1, (("cleanup.policy", "compact"),) if name == INDICATORS_TOPIC else ())
+        for name in HUB_TOPICS
+    ]
     topics += [TopicSpec(consumer_topic(c), 1) for c in consumers]
     return AccessPlan(
         users=(HUB_PRINCIPAL, *partners, *consumers),

@@ -12,6 +12,8 @@ from kafka.admin import (
     ACLOperation,
     ACLPermissionType,
     ACLResourcePatternType,
+    ConfigResource,
+    ConfigResourceType,
     NewTopic,
     ResourcePattern,
     ResourceType,
@@ -22,7 +24,7 @@ from kafka.errors import TopicAlreadyExistsError
 
 from contracts.principals import KafkaCredentials
 from hub.errors import ProvisionError
-from hub.stack.access_plan import AccessPlan, AclRule
+from hub.stack.access_plan import AccessPlan, AclRule, TopicSpec
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,7 @@ def _upsert_users(
 
 def _create_topics(client: KafkaAdminClient, plan: AccessPlan) -> None:
     existing = set(client.list_topics())
+    _align_configs(client, [t for t in plan.topics if t.name in existing and t.config])
     missing = [
         NewTopic(t.name, t.partitions, 1, topic_configs=dict(t.config))
         for t in plan.topics
@@ -91,6 +94,16 @@ def _create_topics(client: KafkaAdminClient, plan: AccessPlan) -> None:
     if absent:
         raise ProvisionError("topics", "still missing: " + ", ".join(sorted(absent)))
     log.info("created topics count=%d", len(missing))
+
+
+def _align_configs(client: KafkaAdminClient, topics: list[TopicSpec]) -> None:
+    """Set our configs on topics that exist already (a convention's retention may change)."""
+    if not topics:
+        return
+    resources = [
+        ConfigResource(ConfigResourceType.TOPIC, t.name, configs=dict(t.config)) for t in topics
+    ]
+    client.alter_configs(resources, incremental=True)
 
 
 def _create_acls(client: KafkaAdminClient, rules: Iterable[AclRule]) -> None:

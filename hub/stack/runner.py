@@ -90,7 +90,24 @@ class Stack:
         return self.credentials.ensure(ADMIN_PRINCIPAL)
 
     def access_plan(self) -> AccessPlan:
-        return plan_access(self.settings.partners, self.settings.consumers)
+        """Partners, Kafka-channel consumers and raw retention, from the conventions."""
+        from contracts.convention import Channel
+        from hub.context import ConventionBook
+
+        book = ConventionBook(self.settings.conventions_dir)
+        book.reload_if_changed()
+        partners = {c.producer for c in book.all()} | set(self.settings.partners)
+        consumers = {
+            name
+            for convention in book.all()
+            for name, terms in convention.consumers.items()
+            if terms.allows(Channel.KAFKA)
+        }
+        retention: dict[str, int] = {}
+        for convention in book.all():
+            days = convention.raw_retention_days
+            retention[convention.producer] = max(days, retention.get(convention.producer, 0))
+        return plan_access(tuple(sorted(partners)), tuple(sorted(consumers)), retention)
 
     def start_kafka(self, progress: Progress = _quiet) -> tuple[int, float | None]:
         """Start the broker if it is not running. Returns (pid, seconds to ready or None)."""

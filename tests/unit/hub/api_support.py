@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
 
 from hub.api.view import IndicatorRow
 
@@ -61,3 +66,29 @@ def record(r: IndicatorRow) -> dict[str, object]:
         "release_id": r.release_id,
         "published_at": r.published_at,
     }
+
+
+class AppClient:
+    """Requests to an ASGI app in memory, through httpx's ASGI transport.
+
+    FastAPI's TestClient would do, but under Starlette 1.x it warns unless
+    the `httpx2` package is installed; httpx's own transport needs nothing more.
+    The app's lifespan is not run: these apps have no services.
+    """
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def get(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        async def call() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as c:
+                return await c.get(url, params=params, headers=headers)
+
+        return asyncio.run(call())

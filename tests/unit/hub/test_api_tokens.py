@@ -88,7 +88,6 @@ def test_the_file_is_private_and_holds_no_token(store: TokenStore) -> None:
     entry = json.loads(text)["tokens"]["observatoire-bordeaux"]
     assert entry["scrypt"]["n"] == FAST
     assert len(base64.b64decode(entry["salt"])) == 16
-    assert "observatoire-bordeaux" not in repr(issued).split("(", 1)[1].split(",")[1]
     assert issued.token not in repr(issued)
 
 
@@ -109,7 +108,7 @@ def test_hashes_are_compared_in_constant_time(
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(tokens_module.hmac, "compare_digest", spy)
+    monkeypatch.setattr(hmac, "compare_digest", spy)
     issued = store.issue("observatoire-bordeaux")
     token_id = issued.token.split(".", 1)[0]
     assert store.verify(f"{token_id}.not-the-secret") is None

@@ -37,7 +37,11 @@ def test_periods_are_chronological_and_latest_is_the_last() -> None:
 
 
 def test_quarters_and_years_order_by_their_first_month() -> None:
-    assert sorted(["2026", "2025-Q4", "2025-Q1"], key=period_order) == ["2025-Q1", "2025-Q4", "2026"]
+    assert sorted(["2026", "2025-Q4", "2025-Q1"], key=period_order) == [
+        "2025-Q1",
+        "2025-Q4",
+        "2026",
+    ]
 
 
 def test_rows_filter_by_level_and_code_iris_first() -> None:
