@@ -38,11 +38,13 @@ from contracts.principals import (
     HUB_APP_ID,
     INDICATORS_TOPIC,
     QUARANTINE_TOPIC,
+    consumer_topic,
     drops_topic,
     load_credentials,
 )
 from contracts.status import assess
 from hub.context import HubContext
+from hub.fanout import fanout_decisions
 from hub.ingest import Audit, DropMessage, Outcome, Quarantine, expire_if_stale, ingest_message
 from hub.metrics import HubMetrics
 from hub.releases import (
@@ -79,11 +81,21 @@ class Emitter:
         self.aggregates_topic = app.topic(AGGREGATES_TOPIC, **raw)
         self.indicators_topic = app.topic(INDICATORS_TOPIC, **raw)
         self.ctx, self.metrics = ctx, metrics
+        self._app = app
+        self._consumer_topics: dict[str, Any] = {}
         catalog = ctx.catalog
         self.schemas = {
             name: catalog.protocol(name)
             for name in ("quarantine_event", "audit_event", "drop_aggregate", "indicator_row")
         }
+
+    def consumer_topic(self, consumer: str) -> Any:
+        """`indicators.<consumer>`: one consumer's consented rows."""
+        if consumer not in self._consumer_topics:
+            self._consumer_topics[consumer] = self._app.topic(
+                consumer_topic(consumer), key_serializer="raw", value_serializer="raw"
+            )
+        return self._consumer_topics[consumer]
 
     async def quarantine(
         self, q: Quarantine, message: DropMessage | None, now: dt.datetime
@@ -243,9 +255,31 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
                         now,
                     )
                     continue
+                decisions = fanout_decisions(
+                    indicator, now, ctx.conventions.all(), ctx.indicators, ctx.trust
+                )
+                granted = [c for c, d in decisions.items() if d.granted]
                 for key, row in indicator_rows(plan, now):
                     value = encode_message(emit.schemas["indicator_row"], row)
                     await emit.indicators_topic.send(key=key, value=value)
+                    for consumer in granted:
+                        await emit.consumer_topic(consumer).send(key=key, value=value)
+                for consumer, decision in decisions.items():
+                    await emit.audit(
+                        {
+                            "kind": "access_granted" if decision.granted else "access_denied",
+                            "actor": "hub",
+                            "consumer": consumer,
+                            "indicator": indicator,
+                            "channel": "kafka",
+                            "decision": "granted" if decision.granted else "denied",
+                            "reason": decision.reason.value,
+                        },
+                        now,
+                    )
+                    metrics.access_requests.labels(
+                        consumer, indicator, "granted" if decision.granted else "denied"
+                    ).inc()
                 for cell in plan.release.cells:
                     status = {CellStatus.OK: "published"}.get(cell.status, cell.status.value)
                     metrics.cells.labels(indicator, status).inc()

@@ -206,3 +206,20 @@ def test_the_worker_reports_its_work_in_metrics(worker: Stack) -> None:
     text = urllib.request.urlopen(url, timeout=5).read().decode()
     assert 'obshub_drops_total{convention="caf33-obshub",dataset="caf.allocataires",' in text
     assert "obshub_cells_total" in text and "obshub_drop_to_indicator_seconds_bucket" in text
+
+
+def test_a_consumer_reads_its_consented_rows_on_its_own_topic(worker: Stack) -> None:
+    """observatoire-bordeaux, with its own credentials, under its ACLs."""
+    creds = worker.credentials.get("observatoire-bordeaux")
+    consumer = KafkaConsumer(
+        "indicators.observatoire-bordeaux",
+        **creds.kafka_python_config(),
+        group_id="observatoire-bordeaux-tests",
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=8000,
+    )
+    keys = {record.key for record in consumer}
+    consumer.close()
+    indicators = {key.split(b"|")[0] for key in keys}
+    assert len(indicators) == 9
+    assert len(keys) >= 9 * 68
