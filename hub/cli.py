@@ -182,16 +182,17 @@ def access_revoke(consumer: str = typer.Argument(..., help="consumer id")) -> No
 def demo(
     once: bool = typer.Option(False, "--once", help="stop the stack afterwards"),
 ) -> None:
-    """Start the stack and run an authenticated round trip through Kafka."""
+    """Start the stack, publish the demo partners' extracts, print the indicators."""
+    from hub.demo import run_demo
     from hub.stack import Stack
-    from hub.stack.smoke import round_trip
 
     stack = Stack(HubSettings())
-    run_or_exit(lambda: stack.up(_say))
-    result = run_or_exit(lambda: round_trip(stack))
-    typer.echo(result)
-    if once:
-        run_or_exit(lambda: stack.down(_say))
+    try:
+        summary = run_or_exit(lambda: run_demo(stack, _say))
+        typer.echo(summary)
+    finally:
+        if once:
+            stack.down(_say)
 
 
 def _register_plugins() -> None:

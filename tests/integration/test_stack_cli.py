@@ -31,6 +31,8 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         OBSHUB_STATE_DIR=str(tmp_path / "state"),
         OBSHUB_KAFKA_PORT=str(free_port()),
         OBSHUB_CONTROLLER_PORT=str(free_port()),
+        OBSHUB_METRICS_PORT=str(free_port()),
+        OBSHUB_API_PORT=str(free_port()),
         OBSHUB_KAFKA_HEAP="256m",
     )
     return env
@@ -44,22 +46,21 @@ def test_up_status_down_up_resumes(cli_env: dict[str, str]) -> None:
         pid = status["kafka"]["pid"]
         assert isinstance(pid, int)
         assert status["kafka"]["bootstrap"] == f"127.0.0.1:{cli_env['OBSHUB_KAFKA_PORT']}"
-        assert status["worker"]["pid"] is None and status["api"]["pid"] is None
+        assert isinstance(status["worker"]["pid"], int) and isinstance(status["api"]["pid"], int)
+        assert status["api"]["url"] == f"http://127.0.0.1:{cli_env['OBSHUB_API_PORT']}"
 
         again = run(cli_env, "up")  # idempotent: nothing new starts
         assert again.returncode == 0
         assert json.loads(run(cli_env, "status", "--json").stdout)["kafka"]["pid"] == pid
 
         down = run(cli_env, "down")
-        assert down.returncode == 0 and "stopped: kafka" in down.stdout
-        assert json.loads(run(cli_env, "status", "--json").stdout)["kafka"]["pid"] is None
+        assert down.returncode == 0 and "stopped: api, worker, kafka" in down.stdout
+        stopped = json.loads(run(cli_env, "status", "--json").stdout)
+        assert [stopped[name]["pid"] for name in ("kafka", "worker", "api")] == [None] * 3
 
         resumed = run(cli_env, "up")  # keeps data: no second format
         assert resumed.returncode == 0, resumed.stderr
         assert "formatting" not in resumed.stderr
-        demo = run(cli_env, "demo")
-        assert demo.returncode == 0, demo.stderr
-        assert "round trip ok" in demo.stdout
         creds = Path(cli_env["OBSHUB_STATE_DIR"]) / "credentials"
         assert {p.name for p in creds.glob("*.properties")} >= {
             "admin.properties",
@@ -103,6 +104,37 @@ def test_kcat_lists_metadata_with_the_admin_file_and_is_refused_otherwise(
         )
         assert "Authentication failed" in refused.stderr
         assert "Metadata for all topics" not in refused.stdout
+    finally:
+        run(cli_env, "down")
+
+
+def test_demo_publishes_every_indicator_and_its_curl_line_answers(
+    cli_env: dict[str, str],
+) -> None:
+    import httpx
+
+    try:
+        demo = run(cli_env, "demo", timeout=400)
+        assert demo.returncode == 0, demo.stderr[-3000:]
+        lines = demo.stdout.splitlines()
+        table = [line for line in lines if "_" in line.split(" ")[0] and "/" in line[-8:]]
+        assert len(table) == 9  # one line per catalog indicator
+        curl = next(line for line in lines if line.startswith("try:"))
+        token = curl.split("Bearer ")[1].split("'")[0]
+        url = curl.rsplit("'", 2)[1]
+        answer = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert answer.status_code == 200
+        rows = answer.json()["rows"]
+        assert {row["code"] for row in rows} == {"33063", "33069"}
+        again = run(cli_env, "demo", timeout=400)  # idempotent: the same drops, no doubling
+        assert again.returncode == 0
+        first_table = [line.split()[:4] for line in table]
+        second = [
+            line.split()[:4]
+            for line in again.stdout.splitlines()
+            if "_" in line.split(" ")[0] and "/" in line[-8:]
+        ]
+        assert second == first_table
     finally:
         run(cli_env, "down")
 
