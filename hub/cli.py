@@ -128,6 +128,32 @@ def status(as_json: bool = typer.Option(False, "--json", help="machine-readable"
 
 
 @app.command()
+def provision(
+    admin_password_env: str = typer.Option(
+        "OBSHUB_ADMIN_PASSWORD", help="environment variable holding the admin password"
+    ),
+) -> None:
+    """Create users, topics and ACLs from the conventions on a running broker.
+
+    For deployments where the broker is not the embedded one (docker-compose's
+    init service): the admin's client settings are written from the password
+    in the environment, then every principal's credentials file.
+    """
+    from contracts.principals import ADMIN_PRINCIPAL, KafkaCredentials
+    from hub.stack import Stack
+    from hub.stack.credentials import write_credentials
+
+    settings = HubSettings()
+    stack = Stack(settings)
+    password = os.environ.get(admin_password_env)
+    if password:
+        admin = KafkaCredentials(settings.bootstrap_servers, ADMIN_PRINCIPAL, password)
+        write_credentials(stack.credentials, admin)
+    run_or_exit(stack.provision)
+    typer.echo(f"provisioned users, topics and ACLs; credentials in {settings.credentials_dir}")
+
+
+@app.command()
 def worker() -> None:
     """Run the hub worker (stream processors) in the foreground."""
     from hub.worker import run_worker

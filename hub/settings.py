@@ -41,6 +41,7 @@ class HubSettings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8080
     metrics_port: int = 9108
+    metrics_host: str = Field("127.0.0.1", description="0.0.0.0 in a container")
 
     # Governance material: conventions, indicator catalog, trusted keys, territory.
     conventions_dir: Path = Field(PROJECT_ROOT / "deploy" / "demo" / "conventions")

@@ -296,7 +296,9 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
 
     @app.task
     async def serve_metrics() -> None:
-        start_http_server(settings.metrics_port, addr="127.0.0.1", registry=metrics.registry)
+        start_http_server(
+            settings.metrics_port, addr=settings.metrics_host, registry=metrics.registry
+        )
         publish_convention_gauges(ctx, metrics)
         log.info("metrics port=%d", settings.metrics_port)
 

@@ -62,3 +62,9 @@ def ensure_secret(path: Path) -> str:
     value = new_password()
     _write_private(path, value + "\n")
     return value
+
+
+def write_credentials(store: CredentialStore, creds: KafkaCredentials) -> None:
+    """Write a principal's settings files as given (e.g. an admin password set outside)."""
+    _write_private(store.path(creds.username), creds.to_properties())
+    _write_private(store.librdkafka_path(creds.username), creds.to_librdkafka_properties())
