@@ -1,10 +1,12 @@
 """The hub's Prometheus metrics (INTERFACES.md), in one registry.
 
 Labels are bounded: partner, convention, dataset, indicator, consumer,
-outcome, reason, kind. Never a person, a pseudonym or an IRIS code.
+outcome, reason, kind, topic. Never a person, a pseudonym or an IRIS code.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -133,3 +135,30 @@ class HubMetrics:
             "1 while the worker's stream processing runs, 0 once it stopped",
             registry=r,
         )
+
+    def publish_convention(
+        self,
+        convention: str,
+        *,
+        valid_from: float,
+        valid_until: float,
+        applicable: bool,
+        cadences: Mapping[str, str],
+    ) -> None:
+        """A convention's gauges: validity (epoch s), status, each dataset's cadence
+        (`monthly`, `quarterly`, `yearly`, as in the convention)."""
+        self.convention_valid_from.labels(convention).set(valid_from)
+        self.convention_valid_until.labels(convention).set(valid_until)
+        self.convention_applicable.labels(convention).set(1 if applicable else 0)
+        for dataset, cadence in cadences.items():
+            self.convention_cadence.labels(convention, dataset).set(CADENCE_SECONDS[cadence])
+
+    def publish_indicator_sources(self, indicator: str, sources: Iterable[tuple[str, str]]) -> None:
+        """The (convention, dataset) pairs `indicator` is computed from."""
+        for convention, dataset in sources:
+            self.indicator_source.labels(indicator, convention, dataset).set(1)
+
+    def publish_consumer_lag(self, lag: Mapping[str, int]) -> None:
+        """Topic -> messages not yet committed by the hub's group (`hub.stack.lag`)."""
+        for topic, messages in lag.items():
+            self.consumer_lag.labels(topic).set(messages)

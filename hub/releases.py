@@ -1,29 +1,30 @@
 """From accepted drops to released indicator rows (pure).
 
-`AggregateStore` keeps, per dataset, period and convention, the latest
-accepted drop's aggregate: a newer accepted drop for the same convention,
-dataset and period supersedes the older one. When a drop is added,
-`releases_for` recomputes every indicator that reads its dataset, for each
-period it publishes, under the strictest disclosure rules of the
-conventions whose drops contribute; `indicator_rows` turns a release that
-passed its audit into the rows of the `indicators` topic.
+The worker keeps, per dataset, period and convention, the latest accepted
+drop's aggregate (`store_key`): a newer accepted drop for the same
+convention, dataset and period supersedes the older one. When a drop is
+added, `releases_for` recomputes every indicator that reads its dataset, for
+each period it publishes, under the strictest disclosure rules of the
+conventions whose drops contribute; `coordinate` makes releases that
+publish the same count hide it in the same cells; `indicator_rows` turns a
+release that passed its audit into the rows of the `indicators` topic.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from contracts.disclosure import DEFAULT_RULES, DisclosureRules, strictest
 from contracts.indicators import Indicator, IndicatorCatalog
 from hub.context import ConventionBook
-from hub.disclosure import release_table
+from hub.disclosure import audit_cells, release_table, suppress_secondary
 from hub.geography import Territory
 from hub.indicator_tables import build_indicator_table, contributing_drops, periods_to_publish
-from hub.tables import CellStatus, DropAggregate, Release
+from hub.tables import CellStatus, DropAggregate, Release, selection_key
 
 
 def store_key(aggregate: DropAggregate) -> str:
@@ -88,7 +89,71 @@ def rules_for(
 class PlannedRelease:
     release: Release
     indicator: Indicator
-    drop_ids: tuple[str, ...]
+    drops: Mapping[str, str]  # dataset id -> the drop it contributes
+
+    @property
+    def drop_ids(self) -> tuple[str, ...]:
+        return tuple(self.drops[d] for d in sorted(self.drops))
+
+    def quantities(self) -> dict[str, tuple[str, str]]:
+        """What its cells publish: `numerator`/`denominator` → (selection key, drop id)."""
+        return {
+            role: (selection_key(selection), self.drops[selection.dataset])
+            for role, selection in self.indicator.selections
+        }
+
+
+Quantity = tuple[str, str, str, str]  # selection key, drop id, level, code
+
+
+def coordinate(planned: Sequence[PlannedRelease]) -> list[PlannedRelease]:
+    """Make releases that publish the same quantity hide it in the same cells.
+
+    A count protected in one release (its numerator, e.g. the CAF households
+    of an IRIS in `caf_allocataires`) is published again elsewhere (as the
+    denominator of `caf_bas_revenus_part`). Each release protects its own
+    numerators, so a cell it hides must be hidden in every release of the
+    same quantity, or subtraction recovers it. Hidden cells only grow:
+    repeat until no release changes, re-running secondary suppression and
+    the audit of each release that had to hide more.
+    """
+    current = list(planned)
+    while True:
+        protected: set[Quantity] = set()
+        for plan in current:
+            key, drop = plan.quantities()["numerator"]
+            protected |= {
+                (key, drop, c.cell.level.value, c.cell.code)
+                for c in plan.release.cells
+                if c.status is not CellStatus.OK
+            }
+        changed = False
+        for index, plan in enumerate(current):
+            quantities = plan.quantities().values()
+            forced = {
+                i
+                for i, c in enumerate(plan.release.cells)
+                if c.status is CellStatus.OK
+                and any(
+                    (key, drop, c.cell.level.value, c.cell.code) in protected
+                    for key, drop in quantities
+                )
+            }
+            if not forced:
+                continue
+            cells = tuple(
+                replace(c, status=CellStatus.SECRET_SECONDARY, value=None) if i in forced else c
+                for i, c in enumerate(plan.release.cells)
+            )
+            rules = plan.release.rules
+            cells = suppress_secondary(cells, plan.indicator, rules)
+            findings, passed = audit_cells(cells, plan.indicator, rules)
+            current[index] = replace(
+                plan, release=replace(plan.release, cells=cells, findings=findings, passed=passed)
+            )
+            changed = True
+        if not changed:
+            return current
 
 
 def releases_for(
@@ -111,10 +176,12 @@ def releases_for(
             rules = rules_for(indicator, period, aggregates, conventions)
             planned.append(
                 PlannedRelease(
-                    release_table(table, rules), indicator, tuple(d.drop_id for d in drops.values())
+                    release_table(table, rules),
+                    indicator,
+                    {name: d.drop_id for name, d in drops.items()},
                 )
             )
-    return planned
+    return coordinate(planned)
 
 
 def release_id(planned: PlannedRelease) -> str:

@@ -24,12 +24,14 @@ propagates and stops the worker (faust crashes the app on an agent error).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import secrets
 from typing import Any
 
 import faust
+from kafka.errors import KafkaError
 from prometheus_client import start_http_server
 
 from contracts.principals import (
@@ -55,6 +57,7 @@ from hub.releases import (
     store_key,
 )
 from hub.settings import HubSettings
+from hub.stack.lag import group_lag
 from hub.tables import CellStatus
 from schemas.codec import decode_message, encode_message
 
@@ -294,8 +297,19 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
             log.info("conventions reloaded count=%d", len(ctx.conventions.all()))
         publish_convention_gauges(ctx, metrics)
 
+    @app.timer(interval=15.0)
+    async def measure_lag() -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            lag = await loop.run_in_executor(None, group_lag, creds, HUB_APP_ID, "drops.")
+        except (KafkaError, OSError) as exc:  # a metric, never a reason to stop the worker
+            log.warning("consumer lag not measured reason=%s", exc)
+            return
+        metrics.publish_consumer_lag(lag)
+
     @app.task
     async def serve_metrics() -> None:
+        metrics.worker_up.set(1)
         start_http_server(
             settings.metrics_port, addr=settings.metrics_host, registry=metrics.registry
         )
@@ -306,12 +320,22 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
 
 
 def publish_convention_gauges(ctx: HubContext, metrics: HubMetrics) -> None:
+    """Validity, status and cadence per convention; which conventions feed each indicator."""
     now = utcnow()
-    for convention in ctx.conventions.all():
-        ref = convention.id
-        metrics.convention_valid_until.labels(ref).set(convention.validity.ends_at.timestamp())
-        applicable = not assess(convention, ctx.trust, now)
-        metrics.convention_applicable.labels(ref).set(1 if applicable else 0)
+    conventions = ctx.conventions.all()
+    for convention in conventions:
+        metrics.publish_convention(
+            convention.id,
+            valid_from=convention.validity.starts_at.timestamp(),
+            valid_until=convention.validity.ends_at.timestamp(),
+            applicable=not assess(convention, ctx.trust, now),
+            cadences={d: t.cadence.value for d, t in convention.datasets.items()},
+        )
+    for indicator in ctx.indicators.each():
+        metrics.publish_indicator_sources(
+            indicator.id,
+            [(c.id, d) for d in indicator.datasets for c in conventions if d in c.datasets],
+        )
 
 
 def run_worker(settings: HubSettings) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Iterable
 
 from kafka import KafkaAdminClient
 from kafka.admin import (
     ACL,
+    ACLFilter,
     ACLOperation,
     ACLPermissionType,
     ACLResourcePatternType,
@@ -16,6 +18,7 @@ from kafka.admin import (
     ConfigResourceType,
     NewTopic,
     ResourcePattern,
+    ResourcePatternFilter,
     ResourceType,
     ScramMechanism,
     UserScramCredentialUpsertion,
@@ -27,6 +30,7 @@ from hub.errors import ProvisionError
 from hub.stack.access_plan import AccessPlan, AclRule, TopicSpec
 
 log = logging.getLogger(__name__)
+ACL_VISIBLE_TIMEOUT_S = 30.0
 
 
 def admin_client(admin: KafkaCredentials) -> KafkaAdminClient:
@@ -112,3 +116,35 @@ def _create_acls(client: KafkaAdminClient, rules: Iterable[AclRule]) -> None:
     if result["failed"]:
         detail = "; ".join(f"{acl}: {err}" for acl, err in result["failed"])
         raise ProvisionError("ACLs", detail)
+    _wait_for_acls(client, acls)
+
+
+def _wait_for_acls(
+    client: KafkaAdminClient, acls: list[ACL], timeout_s: float = ACL_VISIBLE_TIMEOUT_S
+) -> None:
+    """Return once the broker's authorizer holds every ACL of the plan.
+
+    CreateAcls returns when the controller has committed them; the broker
+    applies them from the metadata log a moment later. Until then a partner
+    that publishes right after `obshub up` is refused its own topic.
+    """
+    everything = ACLFilter(
+        principal=None,
+        host=None,
+        operation=ACLOperation.ANY,
+        permission_type=ACLPermissionType.ANY,
+        resource_pattern=ResourcePatternFilter(ResourceType.ANY, None, ACLResourcePatternType.ANY),
+    )
+    wanted = set(acls)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        present, _ = client.describe_acls(everything)
+        missing = wanted - set(present)
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            example = min(str(acl) for acl in missing)
+            raise ProvisionError(
+                "ACLs", f"{len(missing)} not in force after {timeout_s:.0f}s, e.g. {example}"
+            )
+        time.sleep(0.1)

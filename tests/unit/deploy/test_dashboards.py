@@ -23,7 +23,7 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry, start_http_server
 
-from hub.metrics import CADENCE_SECONDS, HubMetrics
+from hub.metrics import HubMetrics
 from tests.unit.deploy.support import (
     ALERTS_FILE,
     GRAFANA_DIR,
@@ -161,16 +161,19 @@ def _demo_metrics() -> HubMetrics:
         "insee-obshub": ("insee", "insee.menages", "yearly"),
     }
     for convention, (partner, dataset, cadence) in conventions.items():
-        m.convention_applicable.labels(convention).set(1)
-        m.convention_valid_from.labels(convention).set(1735686000)
-        m.convention_valid_until.labels(convention).set(1830207600)
-        m.convention_cadence.labels(convention, dataset).set(CADENCE_SECONDS[cadence])
+        m.publish_convention(
+            convention,
+            valid_from=1735686000,
+            valid_until=1830207600,
+            applicable=True,
+            cadences={dataset: cadence},
+        )
         m.convention_last_drop.labels(convention, dataset).set(now - 60)
-        m.indicator_source.labels("rsa_pour_100_menages", convention, dataset).set(1)
-        m.consumer_lag.labels(f"drops.{partner}").set(0)
-    m.indicator_source.labels("caf_allocataires", "caf33-obshub", "caf.allocataires").set(1)
-    m.drop_rejections.labels("caf33", "caf33-obshub", "bad_digest")
-    m.record_rejections.labels("caf33", "caf.allocataires", "unknown_iris")
+        m.publish_indicator_sources("rsa_pour_100_menages", [(convention, dataset)])
+        m.publish_consumer_lag({f"drops.{partner}": 0})
+    m.publish_indicator_sources("caf_allocataires", [("caf33-obshub", "caf.allocataires")])
+    m.drop_rejections.labels("caf33", "caf33-obshub", "bad_chunk")
+    m.record_rejections.labels("caf33", "caf.allocataires", "outside_territory")
     m.quarantined.labels("caf33", "bad_seal")
     m.releases.labels("caf_allocataires", "failed_audit")
     m.worker_up.set(1)
@@ -191,14 +194,14 @@ def _drop(m: HubMetrics) -> None:
         m.records.labels(partner, convention, dataset, "aggregated").inc(5000)
         m.records.labels(partner, convention, dataset, "rejected").inc(12)
         m.drop_to_indicator.labels(dataset).observe(1.7)
-    m.drop_rejections.labels("caf33", "caf33-obshub", "bad_digest").inc()
-    m.record_rejections.labels("caf33", "caf.allocataires", "unknown_iris").inc(12)
+    m.drop_rejections.labels("caf33", "caf33-obshub", "bad_chunk").inc()
+    m.record_rejections.labels("caf33", "caf.allocataires", "outside_territory").inc(12)
     m.quarantined.labels("caf33", "bad_seal").inc()
     for indicator in ("caf_allocataires", "rsa_pour_100_menages"):
         m.cells.labels(indicator, "published").inc(40)
         m.cells.labels(indicator, "secret_primary").inc(3)
         m.cells.labels(indicator, "secret_secondary").inc(2)
-        m.releases.labels(indicator, "released").inc()
+        m.releases.labels(indicator, "published").inc()
     for consumer, indicator in (
         ("observatoire-bordeaux", "caf_allocataires"),
         ("agora-le-bouscat", "defm_cat_a"),
