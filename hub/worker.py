@@ -297,7 +297,6 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
             log.info("conventions reloaded count=%d", len(ctx.conventions.all()))
         publish_convention_gauges(ctx, metrics)
 
-    @app.timer(interval=15.0)
     async def measure_lag() -> None:
         loop = asyncio.get_running_loop()
         try:
@@ -307,6 +306,10 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
             return
         metrics.publish_consumer_lag(lag)
 
+    @app.timer(interval=15.0)
+    async def watch_lag() -> None:
+        await measure_lag()
+
     @app.task
     async def serve_metrics() -> None:
         metrics.worker_up.set(1)
@@ -315,6 +318,7 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
         )
         publish_convention_gauges(ctx, metrics)
         log.info("metrics port=%d", settings.metrics_port)
+        await measure_lag()
 
     return app
 

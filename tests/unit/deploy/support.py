@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -141,3 +145,36 @@ def hub_metric_names(metrics: HubMetrics | None = None) -> set[str]:
 def hub_metric_families(metrics: HubMetrics | None = None) -> set[str]:
     metrics = metrics or HubMetrics(CollectorRegistry())
     return {family.name for family in metrics.registry.collect()}
+
+
+class PrometheusApi:
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def get(self, path: str, **params: str) -> dict[str, Any]:
+        url = f"{self.base}{path}?{urllib.parse.urlencode(params)}"
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                body: dict[str, Any] = json.load(response)
+        except urllib.error.HTTPError as exc:  # 400 bad_data carries a JSON body
+            body = json.load(exc)
+        return body
+
+    def ready(self) -> bool:
+        with urllib.request.urlopen(f"{self.base}/-/ready", timeout=2) as response:
+            return bool(response.status == 200)
+
+    def query(self, expr: str) -> dict[str, Any]:
+        return self.get("/api/v1/query", query=expr)
+
+
+def wait_for(what: str, check: Any, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -12,12 +12,8 @@ import shutil
 import socket
 import subprocess
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -28,6 +24,7 @@ from tests.unit.deploy.support import (
     ALERTS_FILE,
     GRAFANA_DIR,
     PROMETHEUS_OWN,
+    PrometheusApi,
     alert_exprs,
     dashboard_exprs,
     data_panels,
@@ -40,6 +37,7 @@ from tests.unit.deploy.support import (
     to_promql,
     variable_queries,
     variables_outside_regex_matchers,
+    wait_for,
 )
 
 PROMETHEUS = shutil.which("prometheus")
@@ -210,39 +208,6 @@ def _drop(m: HubMetrics) -> None:
         m.access_requests.labels(consumer, indicator, "denied").inc()
 
 
-class PrometheusApi:
-    def __init__(self, base: str) -> None:
-        self.base = base
-
-    def get(self, path: str, **params: str) -> dict[str, Any]:
-        url = f"{self.base}{path}?{urllib.parse.urlencode(params)}"
-        try:
-            with urllib.request.urlopen(url, timeout=10) as response:
-                body: dict[str, Any] = json.load(response)
-        except urllib.error.HTTPError as exc:  # 400 bad_data carries a JSON body
-            body = json.load(exc)
-        return body
-
-    def ready(self) -> bool:
-        with urllib.request.urlopen(f"{self.base}/-/ready", timeout=2) as response:
-            return bool(response.status == 200)
-
-    def query(self, expr: str) -> dict[str, Any]:
-        return self.get("/api/v1/query", query=expr)
-
-
-def _wait(what: str, check: Any, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _scrapes(api: PrometheusApi) -> int:
     result = api.query('count_over_time(up{job="obshub-worker"}[1m])')["data"]["result"]
     return int(result[0]["value"][1]) if result else 0
@@ -284,10 +249,10 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusA
     )
     try:
         api = PrometheusApi(f"http://127.0.0.1:{web_port}")
-        _wait("prometheus ready", api.ready)
-        _wait("a first scrape", lambda: _scrapes(api) >= 1)
+        wait_for("prometheus ready", api.ready)
+        wait_for("a first scrape", lambda: _scrapes(api) >= 1)
         _drop(metrics)  # rates see counters move
-        _wait("three scrapes", lambda: _scrapes(api) >= 3)
+        wait_for("three scrapes", lambda: _scrapes(api) >= 3)
         yield api
     finally:
         process.terminate()
