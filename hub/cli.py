@@ -154,6 +154,17 @@ def provision(
 
 
 @app.command()
+def report() -> None:
+    """Print the convention compliance report (what the Grafana dashboard shows)."""
+    import datetime as dt
+
+    from hub.report import fetch_samples, format_report
+
+    samples = run_or_exit(lambda: fetch_samples(HubSettings().metrics_url))
+    typer.echo(format_report(samples, dt.datetime.now(dt.UTC)))
+
+
+@app.command()
 def worker() -> None:
     """Run the hub worker (stream processors) in the foreground."""
     from hub.worker import run_worker

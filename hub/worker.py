@@ -296,6 +296,11 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
         if ctx.conventions.reload_if_changed():
             log.info("conventions reloaded count=%d", len(ctx.conventions.all()))
         publish_convention_gauges(ctx, metrics)
+        # the last accepted drops survive a restart in the aggregates table
+        for entry in list(store.values()):
+            metrics.convention_last_drop.labels(entry["convention_id"], entry["dataset"]).set(
+                max(entry["accepted_at"], 0.0)
+            )
 
     async def measure_lag() -> None:
         loop = asyncio.get_running_loop()
