@@ -331,7 +331,7 @@ def tables(draw: st.DrawFn, indicator: Indicator) -> IndicatorTable:
     return hierarchical(indicator, communes)
 
 
-def check_release(table: IndicatorTable, rules: DisclosureRules) -> None:
+def assert_protected_release(table: IndicatorTable, rules: DisclosureRules) -> None:
     release = release_table(table, rules)
     indicator = table.indicator
 
@@ -361,7 +361,7 @@ def check_release(table: IndicatorTable, rules: DisclosureRules) -> None:
 @settings(max_examples=40, deadline=None)
 @given(data=st.data())
 def test_random_hierarchies_are_protected_and_stable(kind: str, data: st.DataObject) -> None:
-    check_release(data.draw(tables(INDICATORS[kind])), RULES)
+    assert_protected_release(data.draw(tables(INDICATORS[kind])), RULES)
 
 
 @settings(max_examples=25, deadline=None)
@@ -369,4 +369,4 @@ def test_random_hierarchies_are_protected_and_stable(kind: str, data: st.DataObj
 def test_random_hierarchies_under_other_rules(
     table: IndicatorTable, k: int, min_denominator: int
 ) -> None:
-    check_release(table, DisclosureRules(k=k, min_denominator=min_denominator))
+    assert_protected_release(table, DisclosureRules(k=k, min_denominator=min_denominator))
