@@ -35,21 +35,37 @@ def caf_drop(counts: dict[str, tuple[int, int, int]]) -> DropAggregate:
         table[children][iris] = min(kids, total)
         table[mono][iris] = min(kids, total) // 3
         table[rsa][iris] = min(poor, total) // 4
-    return DropAggregate("d1", "caf33", "caf33-obshub", 1, CAF, "2026-10", table,
-                         records=sum(t for t, _, _ in counts.values()))
+    return DropAggregate(
+        "d1",
+        "caf33",
+        "caf33-obshub",
+        1,
+        CAF,
+        "2026-10",
+        table,
+        records=sum(t for t, _, _ in counts.values()),
+    )
 
 
 IRIS = CTX.territory.iris
 
 
 @settings(max_examples=15, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 400), st.integers(0, 200), st.integers(0, 150)),
-                min_size=len(IRIS), max_size=len(IRIS)))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 400), st.integers(0, 200), st.integers(0, 150)),
+        min_size=len(IRIS),
+        max_size=len(IRIS),
+    )
+)
 def test_no_release_publishes_a_count_another_one_hides(values: list[tuple[int, int, int]]) -> None:
     drop = caf_drop(dict(zip(IRIS, values, strict=True)))
     planned = releases_for(CAF, CTX.indicators, {CAF: [drop]}, CTX.territory, CTX.conventions)
     assert {p.indicator.id for p in planned} == {
-        "caf_allocataires", "caf_bas_revenus_part", "caf_monoparents_part"}
+        "caf_allocataires",
+        "caf_bas_revenus_part",
+        "caf_monoparents_part",
+    }
     hidden: set[tuple[str, str, str]] = set()
     published: set[tuple[str, str, str]] = set()
     for plan in planned:
@@ -68,8 +84,9 @@ def test_a_small_iris_is_hidden_in_every_release_that_counts_its_households() ->
     counts = {iris: (300, 120, 90) for iris in IRIS}
     small = IRIS[1]
     counts[small] = (7, 3, 2)
-    planned = releases_for(CAF, CTX.indicators, {CAF: [caf_drop(counts)]}, CTX.territory,
-                           CTX.conventions)
+    planned = releases_for(
+        CAF, CTX.indicators, {CAF: [caf_drop(counts)]}, CTX.territory, CTX.conventions
+    )
     for plan in planned:
         rows = [row for _, row in indicator_rows(plan, dt.datetime.now(dt.UTC))]
         row = next(r for r in rows if r["level"] == "iris" and r["code"] == small)
