@@ -224,3 +224,63 @@ def test_wrong_password_is_one_clear_line(kafka_stack: Stack, tmp_path: Path) ->
         f"obshub: error: publishing to drops.caf33 on {kafka_stack.settings.bootstrap_servers} "
         "as caf33: authentication refused (wrong user or password in the client settings)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom", "separator", "described"),
+    [
+        ("cp1252", b"", ",", "CSV, separator ',', Windows-1252"),
+        ("utf-8", b"\xef\xbb\xbf", ";", "CSV, separator ';', UTF-8 with BOM"),
+    ],
+)
+def test_french_exports_are_read_as_they_are(
+    kafka_stack: Stack, tmp_path: Path, encoding: str, bom: bytes, separator: str, described: str
+) -> None:
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        "columns:\n  type_foyer: Type de foyer\n"
+        "values:\n  type_foyer: {Isolé: isole, Monoparental: monoparent}\n",
+        encoding="utf-8",
+    )
+    header = HEADER.replace("type_foyer", "Type de foyer").replace(";", separator)
+    rows = [
+        separator.join(
+            [
+                str(7000 + i),
+                "330630101",
+                "41",
+                "Isolé" if i % 2 else "Monoparental",
+                "1",
+                "0",
+                "0",
+                "0",
+                "1",
+            ]
+        )
+        for i in range(300)
+    ]
+    source = tmp_path / "export.csv"
+    source.write_bytes(bom + "\r\n".join([header, *rows]).encode(encoding) + b"\r\n")
+    report = tmp_path / "report.json"
+    result = run_cli(
+        kafka_stack,
+        "--convention",
+        str(CAF),
+        "--source",
+        str(source),
+        "--period",
+        "2026-08",
+        "--mapping",
+        str(mapping),
+        "--report",
+        str(report),
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"source: {described}" in result.stdout
+    data = json.loads(report.read_text())
+    assert (data["rows_read"], data["rows_accepted"], data["rejections"]) == (300, 300, {})
+    assert drop_messages(kafka_stack, data["drop_id"]) == [
+        "drop_header",
+        "drop_chunk",
+        "drop_trailer",
+    ]
