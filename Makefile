@@ -7,8 +7,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+BENCH_STAMP := $(VENV)/.bench-stamp
 
-.PHONY: demo test down lint unit integration tools jars clean
+.PHONY: demo test down lint unit integration tools jars bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +54,15 @@ integration: $(STAMP) jars tools
 # pytest exits 5 when it collected no test: make treats that as the failure it is.
 test: $(STAMP) jars tools lint
 	$(BIN)/pytest -q
+
+# The benchmark with its peers (bench/README.md): a private stack on free
+# ports, about two minutes; `make bench BENCH_ARGS='--rows 200000'` for less.
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install -q -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP) jars
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .obshub .pytest_cache .mypy_cache .ruff_cache

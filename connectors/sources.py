@@ -17,6 +17,7 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -141,32 +142,54 @@ class CsvSource:
         return self.path.open("r", encoding=self.encoding, newline="")
 
     def batches(self, size: int) -> Iterator[RowBatch]:
+        """Batches of `size` rows, read `size` records at a time by the csv module.
+
+        A blank line is skipped but keeps its number. On an unreadable
+        record, the extract is read again record by record (`_failure`) to
+        name the row, as the error is rare and the fast path cannot count.
+        """
         with self._open() as text:
             reader = csv.reader(text, delimiter=self.separator)
             next(reader, None)
-            number = 1
+            number = 1  # the header's
             numbers: list[int] = []
             rows: list[Row] = []
             try:
-                for record in reader:
-                    number += 1
-                    if not record:  # a blank line is skipped but keeps its number
-                        continue
-                    numbers.append(number)
-                    rows.append(record)  # type: ignore[arg-type]
+                while chunk := list(islice(reader, size - len(rows))):
+                    first, number = number + 1, number + len(chunk)
+                    if [] in chunk:
+                        for offset, record in enumerate(chunk):
+                            if record:
+                                numbers.append(first + offset)
+                                rows.append(record)  # type: ignore[arg-type]
+                    else:
+                        numbers.extend(range(first, number + 1))
+                        rows.extend(chunk)  # type: ignore[arg-type]
                     if len(rows) == size:
                         yield RowBatch(numbers, rows)
                         numbers, rows = [], []
-            except UnicodeDecodeError as exc:
-                raise SourceError(
+            except (UnicodeDecodeError, csv.Error) as exc:
+                raise self._failure() from exc
+            if rows:
+                yield RowBatch(numbers, rows)
+
+    def _failure(self) -> SourceError:
+        """The error of the first unreadable record, with its row number."""
+        with self._open() as text:
+            reader = csv.reader(text, delimiter=self.separator)
+            number = 0
+            try:
+                for _ in reader:
+                    number += 1
+            except UnicodeDecodeError:
+                return SourceError(
                     self.path,
                     f"near row {number}: bytes that are not {self.encoding} "
                     "(re-export the whole file as UTF-8 or Windows-1252)",
-                ) from exc
+                )
             except csv.Error as exc:
-                raise SourceError(self.path, f"row {number}: {exc}") from exc
-            if rows:
-                yield RowBatch(numbers, rows)
+                return SourceError(self.path, f"row {number}: {exc}")
+        return SourceError(self.path, "the file changed while it was read")
 
 
 # -- XLSX --------------------------------------------------------------------

@@ -3,7 +3,16 @@
 `RowValidator` is compiled once per extract (header, mapping, schema,
 dataset terms, pseudonym secret) into one small converter per field; then
 `validate` turns a batch of text rows into wire records and a tally of
-rejections. Per row it only calls the converters: no lookups by name.
+rejections.
+
+`validate` works column by column: each field's converter is mapped over
+the batch's cells of that column, through a memo of the cells already seen
+(a converter is a pure function of its cell, and most columns hold a few
+dozen distinct values: IRIS codes, ages, flags). A cell the converter
+refuses becomes a marker carrying its reason, so the failing rows are found
+without a second pass; a row's reason is that of its first failing field,
+in field order, as a row-by-row loop would give. Columns of unique values
+(identifiers) soon outgrow the memo, which is then dropped for that field.
 
 Field policies apply here, at the source: a field the convention does not
 name, or names `drop`, is never read and is sent as null; `pseudonymise`
@@ -18,7 +27,9 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import repeat
+from operator import itemgetter
+from typing import Any, cast
 
 from connectors.mapping import ColumnMapping
 from connectors.pseudonymise import Pseudonymiser
@@ -27,6 +38,7 @@ from contracts.convention import DatasetTerms, FieldPolicy, Policy
 from schemas.model import DatasetSchema, FieldSpec
 
 EXAMPLE_ROWS = 5
+MEMO_LIMIT = 1024  # distinct cells memoised per field before the memo is dropped
 
 Converter = Callable[[str | None], Any]
 
@@ -143,6 +155,13 @@ def base_converter(spec: FieldSpec) -> Converter:
     return _text(spec.name)
 
 
+def _plain_text(spec: FieldSpec) -> bool:
+    """True when `_with_domain(spec, base_converter(spec))` is `_text`: no domain to check."""
+    numeric = spec.avro_type in ("int", "long", "double", "float", "boolean")
+    no_domain = spec.values is None and spec.minimum is None and spec.maximum is None
+    return not numeric and spec.logical_type != "date" and no_domain and not spec.pattern
+
+
 def _with_domain(spec: FieldSpec, convert: Converter) -> Converter:
     """Add the `obshub.*` domain checks (values, bounds, pattern) to `convert`."""
     reason = f"out_of_domain:{spec.name}"
@@ -167,6 +186,27 @@ def _with_domain(spec: FieldSpec, convert: Converter) -> Converter:
         return value
 
     return checked
+
+
+def _pseudonymised_text(
+    pseudonym: Callable[[str], str], values: Mapping[str, str], required: bool, missing: str
+) -> Converter:
+    """`read` then `pseudonym` for a text field without domain, in one function: the
+    identifier column is the only one whose cells are all distinct, so it is the
+    one converted cell by cell (not through the column's memo)."""
+
+    def pseudonymised(cell: str | None) -> Any:
+        if cell is not None:
+            cell = cell.strip()
+            if cell:
+                if values:  # a mapped value is stripped again, as `_text` would
+                    cell = values.get(cell, cell).strip()
+                return pseudonym(cell)
+        if required:
+            raise RowReject(missing)
+        return None
+
+    return pseudonymised
 
 
 def _compile_field(
@@ -194,6 +234,8 @@ def _compile_field(
 
     if policy.policy is Policy.PSEUDONYMISE:
         pseudonym = pseudonymiser.pseudonym
+        if _plain_text(spec):
+            return _pseudonymised_text(pseudonym, values, required, missing)
 
         def pseudonymised(cell: str | None) -> Any:
             value = read(cell)
@@ -217,6 +259,64 @@ def _compile_field(
     return read
 
 
+class _Refused:
+    """A cell its converter refused: stands in the column in place of a value."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _refusing(convert: Converter) -> Converter:
+    def run(cell: str | None) -> Any:
+        try:
+            return convert(cell)
+        except RowReject as reject:
+            return _Refused(reject.reason)
+
+    return run
+
+
+class _Memo(dict[str | None, Any]):
+    """Cell -> converted value (or `_Refused`), computed on first sight."""
+
+    __slots__ = ("convert",)
+
+    def __init__(self, convert: Converter) -> None:
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, cell: str | None) -> Any:
+        value = self[cell] = self.convert(cell)
+        return value
+
+
+class ColumnReader:
+    """One field's converter applied to a whole column of a batch."""
+
+    def __init__(self, name: str, index: int, convert: Converter) -> None:
+        self.name, self.index = name, index
+        self._cell = itemgetter(index)
+        self._raw = convert
+        self._convert = _refusing(convert)
+        self._memo: _Memo | None = _Memo(self._convert)
+
+    def read(self, rows: Sequence[Sequence[str | None]]) -> list[Any]:
+        """The converted column: a value, or a `_Refused`, per row."""
+        memo = self._memo
+        if memo is None:
+            cells = list(map(self._cell, rows))
+            try:
+                return list(map(self._raw, cells))
+            except RowReject:  # then cell by cell, to find which rows
+                return list(map(self._convert, cells))
+        values = list(map(memo.__getitem__, map(self._cell, rows)))
+        if len(memo) > MEMO_LIMIT:  # a column of unique values: memoising only costs
+            self._memo = None
+        return values
+
+
 @dataclass(frozen=True)
 class RowValidator:
     """Compiled once per extract; `validate` runs per batch."""
@@ -227,6 +327,7 @@ class RowValidator:
     template: Mapping[str, Any]  # every schema field at null
     territory: frozenset[str]
     location_field: str | None  # an `iris` field checked against the territory
+    column_readers: tuple[ColumnReader, ...] = ()  # the readers, column by column
 
     @classmethod
     def compile(
@@ -267,31 +368,84 @@ class RowValidator:
             template=dict.fromkeys(dataset.fields),
             territory=frozenset(terms.territory),
             location_field="iris" if dataset.location == "iris" else None,
+            column_readers=tuple(ColumnReader(*reader) for reader in readers),
         )
 
     def validate(self, batch: RowBatch, tally: Tally) -> list[dict[str, Any]]:
         """Wire records of the batch's valid rows; rejections go to `tally`."""
-        records: list[dict[str, Any]] = []
-        readers, template, width = self.readers, self.template, self.width
-        territory, location = self.territory, self.location_field
-        for number, row in zip(batch.numbers, batch.rows, strict=True):
-            if row is None:
-                tally.reject("unreadable_row", number)
-                continue
-            if len(row) != width:
-                tally.reject("wrong_column_count", number)
-                continue
-            record = dict(template)
-            try:
-                for name, index, convert in readers:
-                    record[name] = convert(row[index])
-            except RowReject as reject:
-                tally.reject(reject.reason, number)
-                continue
-            if location is not None and record[location][:5] not in territory:
-                tally.reject("outside_territory", number)
-                continue
-            records.append(record)
-        tally.rows_read += len(batch.rows)
+        rows = batch.rows
+        width = self.width
+        try:
+            uniform = set(map(len, rows)) <= {width}  # type: ignore[arg-type]
+        except TypeError:  # an unreadable row (None)
+            uniform = False
+        positions: Sequence[int]
+        good: Sequence[Sequence[str | None]]
+        failed: dict[int, str]
+        if uniform:
+            positions, good, failed = range(len(rows)), cast(list[list[str | None]], rows), {}
+        else:
+            positions, good, failed = self._readable(rows)
+        columns, refused = self._convert(good)
+        keys = tuple(self.template)
+        count = len(good)
+        nulls = [None] * count  # a field the convention does not let through
+        rows_of_values = zip(*(columns.get(k, nulls) for k in keys), strict=True)
+        records: list[dict[str, Any]] = list(
+            map(dict, map(zip, repeat(keys, count), rows_of_values))
+        )
+        if refused:
+            records = [r for i, r in enumerate(records) if i not in refused]
+            failed.update((positions[i], reason) for i, reason in refused.items())
+        numbers = batch.numbers
+        for position in sorted(failed):  # in row order, as a row-by-row loop reports them
+            tally.reject(failed[position], numbers[position])
+        tally.rows_read += len(rows)
         tally.rows_accepted += len(records)
         return records
+
+    def _readable(
+        self, rows: Sequence[Sequence[str | None] | None]
+    ) -> tuple[list[int], list[Sequence[str | None]], dict[int, str]]:
+        """Batch positions and rows of the header's width; the other rows' reasons."""
+        positions: list[int] = []
+        good: list[Sequence[str | None]] = []
+        failed: dict[int, str] = {}
+        for position, row in enumerate(rows):
+            if row is None:
+                failed[position] = "unreadable_row"
+            elif len(row) != self.width:
+                failed[position] = "wrong_column_count"
+            else:
+                positions.append(position)
+                good.append(row)
+        return positions, good, failed
+
+    def _convert(
+        self, good: Sequence[Sequence[str | None]]
+    ) -> tuple[dict[str, list[Any]], dict[int, str]]:
+        """Every sent field's converted column, and index in `good` -> reason of each
+        refused row: its first refused field in field order, else outside the territory."""
+        columns: dict[str, list[Any]] = {}
+        refused: dict[int, str] = {}
+        for reader in self.column_readers:
+            values = reader.read(good)
+            columns[reader.name] = values
+            if _Refused in set(map(type, values)):
+                for i, value in enumerate(values):
+                    if type(value) is _Refused and i not in refused:
+                        refused[i] = value.reason
+        location = self.location_field
+        if location is not None:
+            places = columns[location]
+            territory = self.territory
+            outside = {
+                place
+                for place in set(places)
+                if type(place) is not _Refused and place[:5] not in territory
+            }
+            if outside:
+                for i, place in enumerate(places):
+                    if i not in refused and place in outside:
+                        refused[i] = "outside_territory"
+        return columns, refused

@@ -18,6 +18,7 @@ from contracts.errors import ContractError
 from contracts.indicators import IndicatorCatalog, Selection
 from contracts.keys import TrustStore, load_sealing_private_key, load_trust_store
 from contracts.loading import convention_files, load_convention, load_indicator_catalog
+from contracts.status import signature_problems
 from hub.aggregation import selections_for
 from hub.geography import Territory, load_territory
 from hub.settings import HubSettings
@@ -38,6 +39,7 @@ class ConventionBook:
     by_ref: dict[tuple[str, int], Convention] = field(default_factory=dict)
     problems: dict[Path, str] = field(default_factory=dict)
     _stamp: tuple[tuple[str, float], ...] = ()
+    trust: TrustStore | None = None  # the keys `signed` verifies with
 
     def _current_stamp(self) -> tuple[tuple[str, float], ...]:
         files = convention_files([self.directory]) if self.directory.exists() else []
@@ -65,6 +67,18 @@ class ConventionBook:
     def get(self, convention_id: str, version: int) -> Convention | None:
         return self.by_ref.get((convention_id, version))
 
+    def signed(self, convention_id: str, version: int) -> Convention | None:
+        """The convention as its file says now, if its signatures still verify.
+
+        A file edited after signing is not applied: none of its terms (the
+        disclosure rules above all) may be taken from it. Without `trust`
+        (a book read only to plan topics) nothing is verified.
+        """
+        convention = self.get(convention_id, version)
+        if convention is None or self.trust is None:
+            return convention
+        return None if signature_problems(convention, self.trust) else convention
+
     def all(self) -> list[Convention]:
         return list(self.by_ref.values())
 
@@ -88,12 +102,13 @@ class HubContext:
 
 def load_context(settings: HubSettings) -> HubContext:
     """Everything the worker needs, from the paths in `settings`."""
-    book = ConventionBook(settings.conventions_dir)
+    trust = load_trust_store(settings.keys_dir)
+    book = ConventionBook(settings.conventions_dir, trust=trust)
     book.reload_if_changed()
     return HubContext(
         catalog=load_catalog(),
         conventions=book,
-        trust=load_trust_store(settings.keys_dir),
+        trust=trust,
         sealing_key=load_sealing_private_key(settings.sealing_key_path),
         territory=load_territory(settings.territory_dir),
         indicators=load_indicator_catalog(settings.catalog_file),

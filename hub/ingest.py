@@ -36,7 +36,7 @@ from hub.aggregation import ChunkKey, DropAccumulator, aggregate_chunk, place_re
 from hub.context import HubContext
 from hub.errors import HubError
 from hub.tables import DropAggregate
-from schemas.codec import decode_block, decode_message, domain_problem
+from schemas.codec import decode_block, decode_message, out_of_domain
 from schemas.errors import SchemaError
 from schemas.model import DatasetSchema, ProtocolSchema
 from schemas.sealing import DropOpener
@@ -254,7 +254,7 @@ def _on_header(
     try:
         convention, dataset = verify_header(ctx, message.topic, header)
     except DropRejected as rejection:
-        fresh = _rejected_state(header, message.topic, rejection, now, messages=1)
+        fresh = _rejected_state(ctx, header, message.topic, rejection, now, messages=1)
         return Outcome(
             "header",
             state=fresh,
@@ -267,10 +267,10 @@ def _on_header(
             audit=[
                 Audit(
                     "drop_rejected",
-                    header["partner"],
+                    _clip(header["partner"]),
                     drop_id,
-                    header["convention_id"],
-                    header["dataset"],
+                    _clip(header["convention_id"]),
+                    _clip(header["dataset"]),
                     rejection.reason,
                 )
             ],
@@ -306,20 +306,42 @@ def _on_header(
     return Outcome("header", state=fresh, labels=_labels(fresh, message.topic))
 
 
+CLIP = 200  # characters kept of a text a rejected header claims
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= CLIP else text[:CLIP] + "…"
+
+
 def _rejected_state(
-    header: Mapping[str, Any], topic: str, rejection: DropRejected, now: dt.datetime, messages: int
+    ctx: HubContext,
+    header: Mapping[str, Any],
+    topic: str,
+    rejection: DropRejected,
+    now: dt.datetime,
+    messages: int,
 ) -> dict[str, Any]:
+    """The state of a drop refused at its header.
+
+    A refused header is untrusted input: its convention and dataset become
+    metric labels (`_labels`) only if the hub knows them, so noise cannot
+    mint time series, and its texts are clipped, so the state always fits
+    in one changelog message.
+    """
+    claimed_convention = str(header.get("convention_id", ""))
+    claimed_dataset = str(header.get("dataset", ""))
+    known = any(c.id == claimed_convention for c in ctx.conventions.all())
     return {
         "status": REJECTED,
         "drop_id": header["drop_id"],
         "partner": partner_of_topic(topic),
         "topic": topic,
-        "convention_id": str(header.get("convention_id", "")),
+        "convention_id": claimed_convention if known else "",
         "convention_version": header.get("convention_version", 0),
-        "dataset": str(header.get("dataset", "")),
-        "period": str(header.get("period", "")),
+        "dataset": claimed_dataset if claimed_dataset in ctx.catalog.datasets() else "",
+        "period": _clip(str(header.get("period", ""))),
         "reason": rejection.reason,
-        "detail": rejection.detail,
+        "detail": _clip(rejection.detail),
         "messages": messages,
         "closed_at": now.timestamp(),
         "last_seen": now.timestamp(),
@@ -478,9 +500,10 @@ def _check_records(
         for name in dataset.fields
         if terms is None or (policy := terms.policy(name)) is None or policy.policy is Policy.DROP
     ]
+    outside = out_of_domain(dataset.fields, records)  # column by column: one pass per field
     kept: list[dict[str, Any]] = []
-    for record in records:
-        if domain_problem(dataset.fields, record) is not None:
+    for index, record in enumerate(records):
+        if index in outside:
             rejected["out_of_domain"] += 1
             continue
         for name in blocked:

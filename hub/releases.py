@@ -20,6 +20,7 @@ from typing import Any
 
 from contracts.disclosure import DEFAULT_RULES, DisclosureRules, strictest
 from contracts.indicators import Indicator, IndicatorCatalog
+from contracts.periods import period_start
 from hub.context import ConventionBook
 from hub.disclosure import audit_cells, release_table, suppress_secondary
 from hub.geography import Territory
@@ -74,14 +75,20 @@ def rules_for(
     period: str,
     aggregates: Mapping[str, list[DropAggregate]],
     conventions: ConventionBook,
-) -> DisclosureRules:
-    """The strictest rules of the conventions whose drops feed this release."""
+) -> DisclosureRules | None:
+    """The strictest rules of the conventions whose drops feed this release.
+
+    None when one of them is gone or its file no longer verifies: the
+    release is withheld rather than made under rules nobody signed (a
+    tampered file could lower k; a missing one would fall back to defaults).
+    """
     drops = contributing_drops(indicator, period, aggregates) or {}
-    rules = [
-        convention.disclosure
-        for drop in drops.values()
-        if (convention := conventions.get(drop.convention_id, drop.convention_version))
-    ]
+    rules = []
+    for drop in drops.values():
+        convention = conventions.signed(drop.convention_id, drop.convention_version)
+        if convention is None:
+            return None
+        rules.append(convention.disclosure)
     return strictest(*rules) if rules else DEFAULT_RULES
 
 
@@ -162,18 +169,29 @@ def releases_for(
     aggregates: Mapping[str, list[DropAggregate]],
     territory: Territory,
     conventions: ConventionBook,
+    since: str | None = None,
 ) -> list[PlannedRelease]:
-    """Every release that a new drop of `dataset` may change."""
+    """Every release that a new drop of `dataset` may change.
+
+    With `since` (the new drop's period), only periods that start no earlier:
+    an indicator reads, for each input, the latest drop not after its period,
+    so a drop cannot change an earlier period's release.
+    """
     planned: list[PlannedRelease] = []
+    floor = period_start(since) if since is not None else (0, 0)
     for indicator in catalog.each():
         if dataset not in indicator.datasets:
             continue
         for period in periods_to_publish(indicator, aggregates):
+            if period_start(period) < floor:
+                continue
             table = build_indicator_table(indicator, period, aggregates, territory)
             if table is None:
                 continue
             drops = contributing_drops(indicator, period, aggregates) or {}
             rules = rules_for(indicator, period, aggregates, conventions)
+            if rules is None:
+                continue
             planned.append(
                 PlannedRelease(
                     release_table(table, rules),

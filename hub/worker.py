@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
 import secrets
 from typing import Any
 
@@ -183,6 +184,12 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
         broker_commit_interval=1.0,
         producer_max_request_size=4_000_000,
         stream_wait_empty=False,
+        # aiokafka fetches a partition again only once its records are consumed,
+        # and meanwhile a fetch for the idle partitions waits faust's fixed 1.5 s
+        # (fetch_max_wait_ms): at 1 MB (two sealed chunks) per partition and
+        # fetch, a large drop stalled up to 1.5 s every few chunks. 32 MB (about
+        # 80 chunks, over a second of work) hides the wait (bench/README.md).
+        consumer_max_fetch_size=32 * 1024**2,
     )
     raw = {"key_serializer": "raw", "value_serializer": "raw"}
     partners = sorted({c.producer for c in ctx.conventions.all()} | set(settings.partners))
@@ -240,8 +247,17 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
             entry = dict(record, accepted_at=accepted_at.timestamp())
             store[event.key.decode()] = entry
             aggregates = by_dataset(store.values())
-            planned = releases_for(
-                record["dataset"], ctx.indicators, aggregates, ctx.territory, ctx.conventions
+            # Suppression and its LP audits take CPU: off the event loop, so the
+            # consumer's heartbeats go on (a blocked loop means a rebalance).
+            planned = await asyncio.get_running_loop().run_in_executor(
+                None,
+                releases_for,
+                record["dataset"],
+                ctx.indicators,
+                aggregates,
+                ctx.territory,
+                ctx.conventions,
+                record["period"],
             )
             now = utcnow()
             for plan in planned:
@@ -354,5 +370,6 @@ def run_worker(settings: HubSettings) -> None:
     ctx = load_context(settings)
     metrics = HubMetrics()
     app = create_app(settings, ctx, metrics)
-    worker = faust.Worker(app, loglevel="WARNING", quiet=True)
+    level = os.environ.get("OBSHUB_LOG_LEVEL", "WARNING").upper()
+    worker = faust.Worker(app, loglevel=level, quiet=True)
     worker.execute_from_commandline()

@@ -21,13 +21,16 @@ no other. Protocol messages may omit fields that have a default.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from io import BytesIO
+from operator import itemgetter
 from typing import Any
 
 from fastavro import schemaless_reader, schemaless_writer
 from fastavro.read import SchemaResolutionError
 
+from schemas.block_reader import BlockReader
+from schemas.block_writer import BlockWriter
 from schemas.catalog import SchemaCatalog
 from schemas.errors import InvalidRecordError, MalformedBlockError, MalformedMessageError
 from schemas.model import DatasetSchema, FieldSpec, ProtocolSchema
@@ -85,15 +88,42 @@ def decode_message(catalog: SchemaCatalog, data: bytes) -> tuple[ProtocolSchema,
     return schema, record
 
 
+_BLOCK_WRITERS: dict[bytes, BlockWriter | None] = {}  # by record schema fingerprint
+
+
+def _block_writer(schema: DatasetSchema) -> BlockWriter | None:
+    if schema.fingerprint not in _BLOCK_WRITERS:
+        _BLOCK_WRITERS[schema.fingerprint] = BlockWriter.for_schema(schema.raw)
+    return _BLOCK_WRITERS[schema.fingerprint]
+
+
 def encode_block(schema: DatasetSchema, records: Iterable[Mapping[str, Any]]) -> bytes:
-    """The Avro encoding of these records as one array: a chunk's plaintext."""
+    """The Avro encoding of these records as one array: a chunk's plaintext.
+
+    Written column by column (schemas/block_writer.py) when every value is of
+    a kind that writer handles; otherwise, and for every error, by fastavro.
+    """
     rows = records if isinstance(records, list) else list(records)
+    writer = _block_writer(schema)
+    if writer is not None:
+        data = writer.write(rows)
+        if data is not None:
+            return data
     out = BytesIO()
     try:
         schemaless_writer(out, schema.block_parsed, rows, strict=True, disable_tuple_notation=True)
     except _WRITE_ERRORS as exc:
         raise _locate(schema, rows) or InvalidRecordError(schema.label, _describe(exc)) from exc
     return out.getvalue()
+
+
+_BLOCK_READERS: dict[bytes, BlockReader | None] = {}  # by record schema fingerprint
+
+
+def _block_reader(schema: DatasetSchema) -> BlockReader | None:
+    if schema.fingerprint not in _BLOCK_READERS:
+        _BLOCK_READERS[schema.fingerprint] = BlockReader.for_schema(schema.raw)
+    return _BLOCK_READERS[schema.fingerprint]
 
 
 def decode_block(
@@ -104,9 +134,20 @@ def decode_block(
 ) -> list[dict[str, Any]]:
     """The `count` records of a block written with `schema`.
 
-    With `reader`, records are resolved into that version of the dataset
-    (Avro schema resolution: added fields take their default).
+    Read field by field (schemas/block_reader.py) when the block is plain and
+    well formed; otherwise, and for every error, by fastavro. With `reader`,
+    records are resolved into that version of the dataset (Avro schema
+    resolution: added fields take their default), by fastavro.
     """
+    if reader is None or reader is schema:
+        fast = _block_reader(schema)
+        read = fast.read(data) if fast is not None else None
+        if read is not None:
+            if len(read) != count:
+                raise MalformedBlockError(
+                    schema.label, "count_mismatch", f"{len(read)} records, the chunk says {count}"
+                )
+            return read
     buf = BytesIO(data)
     reader_parsed = None if reader is None or reader is schema else reader.block_parsed
     try:
@@ -151,6 +192,47 @@ def domain_problem(fields: Mapping[str, FieldSpec], record: Mapping[str, Any]) -
             if spec.maximum is not None and value > spec.maximum:
                 return f"field {spec.name}: above its maximum {spec.maximum}"
     return None
+
+
+def out_of_domain(
+    fields: Mapping[str, FieldSpec], records: Sequence[Mapping[str, Any]]
+) -> set[int]:
+    """Indexes of the records for which `domain_problem` is not None.
+
+    Judged column by column on each field's distinct values, which values
+    equal to each other share (so 1, 1.0 and True are judged alike, as
+    `domain_problem` would judge each of them).
+    """
+    bad: set[int] = set()
+    for spec in fields.values():
+        if spec.values is None and spec.minimum is None and spec.maximum is None:
+            continue
+        try:  # decoded records hold every field; other mappings may not
+            column = list(map(itemgetter(spec.name), records))
+        except KeyError:
+            column = [record.get(spec.name) for record in records]
+        try:
+            distinct = set(column)
+        except TypeError:  # an unhashable value: record by record then
+            return {i for i, r in enumerate(records) if domain_problem(fields, r) is not None}
+        wrong = {value for value in distinct if _outside(spec, value)}
+        if wrong:
+            bad.update(i for i, value in enumerate(column) if value in wrong)
+    return bad
+
+
+def _outside(spec: FieldSpec, value: Any) -> bool:
+    """`domain_problem`'s test of one field's value."""
+    if value is None:
+        return False
+    if spec.values is not None and value not in spec.values:
+        return True
+    if isinstance(value, int | float):
+        if spec.minimum is not None and value < spec.minimum:
+            return True
+        if spec.maximum is not None and value > spec.maximum:
+            return True
+    return False
 
 
 def _read_failure(exc: Exception, buf: BytesIO, size: int) -> str:

@@ -170,6 +170,22 @@ class Stack:
             )
             log.info("%s ready pid=%d seconds=%.2f", name, pid, seconds)
 
+    def stop_services(
+        self, names: tuple[str, ...] = ("api", "worker"), progress: Progress = _quiet
+    ) -> list[str]:
+        """Stop the hub's processes among `names` and wait until they are gone."""
+        stopped: list[str] = []
+        known = services(self.settings)
+        for name in names:
+            service = known[name]
+            pid = service.running_pid()
+            if pid is not None:
+                progress(f"stopping the {name} (pid {pid})")
+                processes.terminate(pid, self.settings.stop_timeout_s)
+                stopped.append(name)
+            service.pid_file.unlink(missing_ok=True)
+        return stopped
+
     def up(self, progress: Progress = _quiet, with_services: bool = True) -> UpReport:
         started_at = time.monotonic()
         pid, ready_s = self.start_kafka(progress)
@@ -182,14 +198,7 @@ class Stack:
 
     def down(self, progress: Progress = _quiet) -> list[str]:
         """Stop what runs (SIGTERM, then SIGKILL after the timeout); keep data."""
-        stopped: list[str] = []
-        for name, service in reversed(services(self.settings).items()):
-            service_pid = service.running_pid()
-            if service_pid is not None:
-                progress(f"stopping the {name} (pid {service_pid})")
-                processes.terminate(service_pid, self.settings.stop_timeout_s)
-                stopped.append(name)
-            service.pid_file.unlink(missing_ok=True)
+        stopped = self.stop_services(progress=progress)
         pid = broker.running_pid(self.layout)
         if pid is not None:
             progress(f"stopping Kafka (pid {pid})")

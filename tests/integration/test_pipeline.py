@@ -24,6 +24,7 @@ from connectors.settings import ConnectorSettings
 from connectors.synthetic import generate_columns, write_csv
 from contracts.keys import load_pseudonym_secret
 from hub.stack import Stack
+from hub.stack.processes import is_alive
 from hub.stack.services import services
 from schemas.catalog import load_catalog
 from schemas.codec import decode_message
@@ -83,10 +84,7 @@ def read_rows(stack: Stack) -> dict[tuple[str, str, str, str], dict[str, Any]]:
 def worker(kafka_stack: Stack) -> Iterator[Stack]:
     kafka_stack.start_services(("worker",))
     yield kafka_stack
-    service = services(kafka_stack.settings)["worker"]
-    pid = service.running_pid()
-    if pid is not None:
-        os.kill(pid, signal.SIGTERM)
+    kafka_stack.stop_services(("worker",))  # waits: the next module may start its own
 
 
 @pytest.fixture(scope="module")
@@ -180,6 +178,21 @@ def test_publishing_the_same_extracts_again_changes_nothing(
     }
 
 
+def chunks_ingested(stack: Stack) -> float:
+    """The worker's count of CAF chunks read, from its metrics."""
+    import urllib.request
+
+    url = f"http://127.0.0.1:{stack.settings.metrics_port}/metrics"
+    text = urllib.request.urlopen(url, timeout=5).read().decode()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("obshub_drop_messages_total{")
+        and 'dataset="caf.allocataires"' in line
+        and 'kind="chunk"' in line
+    )
+
+
 def test_a_worker_killed_mid_drop_recovers_the_same_indicators(
     worker: Stack, extracts: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -188,10 +201,16 @@ def test_a_worker_killed_mid_drop_recovers_the_same_indicators(
     service = services(worker.settings)["worker"]
     pid = service.running_pid()
     assert pid is not None
+    before = chunks_ingested(worker)
     publisher = threading.Thread(target=publish, args=(worker, "caf.allocataires", big))
     publisher.start()
-    time.sleep(1.5)  # some chunks are in, the trailer is not
+    # some chunks are in, the trailer is not (30 chunks: the worker is far from it)
+    deadline = time.monotonic() + 60
+    while chunks_ingested(worker) < before + 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
     os.kill(pid, signal.SIGKILL)
+    while is_alive(pid):  # its metrics port is free once it is gone
+        time.sleep(0.05)
     publisher.join(timeout=120)
     worker.start_services(("worker",))  # recovers its tables from their changelogs
     extracts = dict(extracts, **{"caf.allocataires": big})

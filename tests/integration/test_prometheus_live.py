@@ -154,6 +154,7 @@ def prometheus(
         process.terminate()
         process.wait(timeout=10)
         log.close()
+        kafka_stack.stop_services(("api", "worker"))
 
 
 ALL = dashboard_exprs() + alert_exprs()

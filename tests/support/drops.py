@@ -48,10 +48,12 @@ def build_drop(
     created: dt.datetime = CREATED,
     signer: str | None = None,
     topic: str | None = None,
+    convention_file: Path | None = None,
 ) -> list[DropMessage]:
-    """Header, chunks and trailer of one drop, as messages on `drops.<partner>`."""
+    """Header, chunks and trailer of one drop, as messages on `drops.<partner>`
+    (under `convention_file`, by default the partner's demo convention)."""
     catalog = load_catalog()
-    convention = load_convention(DEMO / "conventions" / f"{partner}.yaml")
+    convention = load_convention(convention_file or DEMO / "conventions" / f"{partner}.yaml")
     schema = catalog.dataset(dataset, version)
     fields = list(schema.fields)
     rows = [{name: r.get(name) for name in fields} for r in records]
