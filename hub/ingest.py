@@ -348,25 +348,45 @@ def _rejected_state(
     }
 
 
+_KEPT_WHEN_CLOSED = (
+    "drop_id",
+    "partner",
+    "topic",
+    "convention_id",
+    "convention_version",
+    "dataset",
+    "period",
+)
+
+
+def _closed(
+    state: Mapping[str, Any], status: str, now: dt.datetime, messages: int, **extra: Any
+) -> dict[str, Any]:
+    """What a closed drop keeps: who and what it was, how it ended; no counts."""
+    kept = {name: state[name] for name in _KEPT_WHEN_CLOSED}
+    stamp = now.timestamp()
+    return {
+        "status": status,
+        **kept,
+        "messages": messages,
+        "closed_at": stamp,
+        "last_seen": stamp,
+        **extra,
+    }
+
+
 def _reject(
     state: Mapping[str, Any], kind: str, rejection: DropRejected, now: dt.datetime
 ) -> Outcome:
     """Close an open drop as rejected: it publishes nothing."""
-    closed = {
-        "status": REJECTED,
-        "drop_id": state["drop_id"],
-        "partner": state["partner"],
-        "topic": state["topic"],
-        "convention_id": state["convention_id"],
-        "convention_version": state["convention_version"],
-        "dataset": state["dataset"],
-        "period": state["period"],
-        "reason": rejection.reason,
-        "detail": rejection.detail,
-        "messages": state["messages"] + (1 if kind != "timeout" else 0),
-        "closed_at": now.timestamp(),
-        "last_seen": now.timestamp(),
-    }
+    closed = _closed(
+        state,
+        REJECTED,
+        now,
+        state["messages"] + (1 if kind != "timeout" else 0),
+        reason=rejection.reason,
+        detail=rejection.detail,
+    )
     return Outcome(
         kind,
         state=closed,
@@ -533,20 +553,7 @@ def _on_trailer(
         return _reject(state, "trailer", rejection, now)
     accumulator = DropAccumulator.from_state(state["accumulator"])
     aggregate = accumulator.to_aggregate()
-    closed = {
-        "status": ACCEPTED,
-        "drop_id": drop_id,
-        "partner": state["partner"],
-        "topic": state["topic"],
-        "convention_id": state["convention_id"],
-        "convention_version": state["convention_version"],
-        "dataset": state["dataset"],
-        "period": state["period"],
-        "messages": state["messages"] + 1,
-        "records": accumulator.records,
-        "closed_at": now.timestamp(),
-        "last_seen": now.timestamp(),
-    }
+    closed = _closed(state, ACCEPTED, now, state["messages"] + 1, records=accumulator.records)
     return Outcome(
         "trailer",
         state=closed,
