@@ -8,12 +8,11 @@ when the runs need it; the access API is not started (no run reads it).
 from __future__ import annotations
 
 import logging
-import socket
 from pathlib import Path
 
 from hub.settings import HubSettings
 from hub.stack import Stack
-from hub.stack.processes import terminate
+from hub.stack.processes import listening_port, terminate
 from hub.stack.services import services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,10 +20,8 @@ DEMO = ROOT / "deploy" / "demo"
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A port to listen on, outside the ephemeral range (see `listening_port`)."""
+    return listening_port()
 
 
 def private_settings(state_dir: Path) -> HubSettings:

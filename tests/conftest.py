@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,13 +16,12 @@ import pytest
 
 from hub.settings import HubSettings
 from hub.stack import Stack
+from hub.stack.processes import listening_port
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A port to listen on, outside the ephemeral range (see `listening_port`)."""
+    return listening_port()
 
 
 def stack_settings(state_dir: Path) -> HubSettings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -99,6 +100,28 @@ def is_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return not _is_zombie(pid)
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
+def listening_port(host: str = "127.0.0.1") -> int:
+    """A free port for a server to listen on later, outside the kernel's
+    ephemeral range: a port the kernel hands out (bind to port 0) may be taken
+    meanwhile by any client connection's local end, and the server then finds
+    it in use."""
+    low, high = _ephemeral_range()
+    candidates = [p for p in range(10_000, 30_000) if not low <= p <= high]
+    rng = random.Random()
+    for port in rng.sample(candidates, len(candidates)):
+        if port_is_free(host, port):
+            return port
+    raise OSError("no free port outside the ephemeral range")
 
 
 def port_is_free(host: str, port: int) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ import yaml
 from prometheus_client import CollectorRegistry, start_http_server
 
 from hub.metrics import HubMetrics
+from hub.stack.processes import listening_port
 from tests.unit.deploy.support import (
     ALERTS_FILE,
     GRAFANA_DIR,
@@ -144,10 +144,7 @@ def test_every_hub_metric_is_on_a_dashboard_or_in_an_alert() -> None:
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return listening_port()
 
 
 def _demo_metrics() -> HubMetrics:
