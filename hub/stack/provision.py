@@ -31,6 +31,7 @@ from hub.stack.access_plan import AccessPlan, AclRule, TopicSpec
 
 log = logging.getLogger(__name__)
 ACL_VISIBLE_TIMEOUT_S = 30.0
+TOPICS_VISIBLE_TIMEOUT_S = 30.0
 
 
 def admin_client(admin: KafkaCredentials) -> KafkaAdminClient:
@@ -94,9 +95,12 @@ def _create_topics(client: KafkaAdminClient, plan: AccessPlan) -> None:
     # kafka-python may retry a create that already succeeded; the outcome is checked below.
     with contextlib.suppress(TopicAlreadyExistsError):
         client.create_topics(missing)
-    absent = {t.name for t in plan.topics} - set(client.list_topics())
-    if absent:
-        raise ProvisionError("topics", "still missing: " + ", ".join(sorted(absent)))
+    # The controller has the topics; the broker's metadata may lag a moment.
+    deadline = time.monotonic() + TOPICS_VISIBLE_TIMEOUT_S
+    while absent := {t.name for t in plan.topics} - set(client.list_topics()):
+        if time.monotonic() > deadline:
+            raise ProvisionError("topics", "still missing: " + ", ".join(sorted(absent)))
+        time.sleep(0.2)
     log.info("created topics count=%d", len(missing))
 
 
