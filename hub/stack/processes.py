@@ -134,6 +134,17 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
+def wait_port_free(host: str, port: int, timeout_s: float) -> bool:
+    """Whether `port` is free now or within `timeout_s` (a process that just
+    exited may hold it a moment)."""
+    deadline = time.monotonic() + timeout_s
+    while not port_is_free(host, port):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 def port_answers(host: str, port: int, timeout_s: float = 0.5) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout_s):

@@ -161,7 +161,7 @@ class Stack:
             if service.running_pid() is not None:
                 continue
             ports = {"worker": self.settings.metrics_port, "api": self.settings.api_port}
-            if not processes.port_is_free("127.0.0.1", ports[name]):
+            if not processes.wait_port_free("127.0.0.1", ports[name], timeout_s=10.0):
                 setting = {"worker": "OBSHUB_METRICS_PORT", "api": "OBSHUB_API_PORT"}[name]
                 raise PortInUseError("127.0.0.1", ports[name], setting)
             progress(f"starting the {name}")

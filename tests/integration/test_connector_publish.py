@@ -220,10 +220,19 @@ def test_wrong_password_is_one_clear_line(kafka_stack: Stack, tmp_path: Path) ->
         env={"OBSHUB_KAFKA_CONFIG": str(wrong)},
     )
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == [
-        f"obshub: error: publishing to drops.caf33 on {kafka_stack.settings.bootstrap_servers} "
-        "as caf33: authentication refused (wrong user or password in the client settings)"
-    ]
+    lines = result.stderr.strip().splitlines()
+    prefix = (
+        f"obshub: error: publishing to drops.caf33 on "
+        f"{kafka_stack.settings.bootstrap_servers} as caf33: "
+    )
+    assert len(lines) == 1 and lines[0].startswith(prefix)
+    # the broker's refusal is named when kafka-python logged it before its
+    # bootstrap gave up; otherwise the line still points at the password
+    assert lines[0][len(prefix) :] in (
+        "authentication refused (wrong user or password in the client settings)",
+        "cannot reach or authenticate to the broker (check the address, the user and the "
+        "password in the client settings)",
+    )
 
 
 @pytest.mark.parametrize(

@@ -27,12 +27,16 @@ def run(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.Com
 @pytest.fixture
 def cli_env(tmp_path: Path) -> dict[str, str]:
     env = dict(os.environ)
+    ports: set[int] = set()
+    while len(ports) < 4:  # four distinct ports
+        ports.add(free_port())
+    kafka, controller, metrics, api = sorted(ports)
     env.update(
         OBSHUB_STATE_DIR=str(tmp_path / "state"),
-        OBSHUB_KAFKA_PORT=str(free_port()),
-        OBSHUB_CONTROLLER_PORT=str(free_port()),
-        OBSHUB_METRICS_PORT=str(free_port()),
-        OBSHUB_API_PORT=str(free_port()),
+        OBSHUB_KAFKA_PORT=str(kafka),
+        OBSHUB_CONTROLLER_PORT=str(controller),
+        OBSHUB_METRICS_PORT=str(metrics),
+        OBSHUB_API_PORT=str(api),
         OBSHUB_KAFKA_HEAP="256m",
     )
     return env
