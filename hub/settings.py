@@ -55,7 +55,6 @@ class HubSettings(BaseSettings):
 
     # The worker
     drop_timeout_s: float = Field(600.0, description="a drop without trailer is rejected after")
-    worker_web_port: int = 6066
 
     # drops topics made even before a convention names the partner (the demo partners)
     partners: tuple[str, ...] = ("caf33", "francetravail33", "cd33", "ccas-bordeaux", "insee")
