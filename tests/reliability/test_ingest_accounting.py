@@ -31,7 +31,7 @@ BIG_HEADER = fuzz.oversized_header(CTX.catalog, EXCLUDE, 1_048_000)
 NOW = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
 
 
-def check_alone(bad: fuzz.Malformed) -> None:
+def assert_quarantined_alone(bad: fuzz.Malformed) -> None:
     message = DropMessage("drops.caf33", 0, 7, bad.key, bad.value)
     outcome = ingest_message(CTX, message, None, NOW)
     assert len(outcome.quarantine) == 1 and outcome.quarantine[0].reason
@@ -49,7 +49,7 @@ def check_alone(bad: fuzz.Malformed) -> None:
 def test_a_malformed_message_alone_is_quarantined_once_with_bounded_traces(
     bad: fuzz.Malformed,
 ) -> None:
-    check_alone(bad)
+    assert_quarantined_alone(bad)
 
 
 @settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
@@ -57,4 +57,4 @@ def test_a_malformed_message_alone_is_quarantined_once_with_bounded_traces(
 def test_an_oversized_header_leaves_a_state_that_fits_a_changelog_message(
     bad: fuzz.Malformed,
 ) -> None:
-    check_alone(bad)
+    assert_quarantined_alone(bad)

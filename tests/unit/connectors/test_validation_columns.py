@@ -75,7 +75,7 @@ def rows(draw: st.DrawFn) -> list[list[str | None] | None]:
     return out
 
 
-def same_result(v_columns: RowValidator, v_rows: RowValidator, batch: RowBatch) -> None:
+def assert_same_result(v_columns: RowValidator, v_rows: RowValidator, batch: RowBatch) -> None:
     expected_tally, got_tally = Tally(), Tally()
     expected = row_by_row(v_rows, batch, expected_tally)
     got = v_columns.validate(batch, got_tally)
@@ -93,7 +93,7 @@ def test_columns_equal_rows(batches: list[list[list[str | None] | None]]) -> Non
     for batch_rows in batches:
         batch = RowBatch(list(range(number, number + len(batch_rows))), batch_rows)
         number += len(batch_rows) + 1
-        same_result(v_columns, v_rows, batch)
+        assert_same_result(v_columns, v_rows, batch)
 
 
 def test_mapped_values_and_cells_of_xlsx_sources() -> None:
@@ -110,7 +110,7 @@ def test_mapped_values_and_cells_of_xlsx_sources() -> None:
         [" ", *good[1:]],
         [*good[:2], None, *good[3:]],
     ]
-    same_result(v_columns, v_rows, RowBatch([2, 3, 4, 5], batch_rows))
+    assert_same_result(v_columns, v_rows, RowBatch([2, 3, 4, 5], batch_rows))
 
 
 def test_beyond_the_memo_limit() -> None:
@@ -123,5 +123,7 @@ def test_beyond_the_memo_limit() -> None:
     cells[many - 4][2] = "abc"
     batch_rows: list[list[str | None] | None] = list(cells)
     half = many // 2
-    same_result(v_columns, v_rows, RowBatch(list(range(2, 2 + half)), batch_rows[:half]))
-    same_result(v_columns, v_rows, RowBatch(list(range(2 + half, 2 + many)), batch_rows[half:]))
+    assert_same_result(v_columns, v_rows, RowBatch(list(range(2, 2 + half)), batch_rows[:half]))
+    assert_same_result(
+        v_columns, v_rows, RowBatch(list(range(2 + half, 2 + many)), batch_rows[half:])
+    )
