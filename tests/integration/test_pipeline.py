@@ -17,17 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer
 
 from connectors.publish import PublishRequest, publish_extract
 from connectors.settings import ConnectorSettings
 from connectors.synthetic import generate_columns, write_csv
 from contracts.keys import load_pseudonym_secret
+from hub.demo import read_indicator_rows
 from hub.stack import Stack
 from hub.stack.processes import is_alive
 from hub.stack.services import services
-from schemas.catalog import load_catalog
-from schemas.codec import decode_message
 from tests.support.independent import Territory, expected_indicators, primary_secret
 
 pytestmark = pytest.mark.integration
@@ -60,24 +59,7 @@ def publish(stack: Stack, dataset: str, path: Path) -> str:
 
 def read_rows(stack: Stack) -> dict[tuple[str, str, str, str], dict[str, Any]]:
     """The latest row per key on `indicators`, read as the admin."""
-    catalog = load_catalog()
-    consumer = KafkaConsumer(
-        **stack.admin_credentials().kafka_python_config(), enable_auto_commit=False
-    )
-    parts = [
-        TopicPartition("indicators", p) for p in consumer.partitions_for_topic("indicators") or ()
-    ]
-    consumer.assign(parts)
-    consumer.seek_to_beginning(*parts)
-    ends = consumer.end_offsets(parts)
-    rows: dict[tuple[str, str, str, str], dict[str, Any]] = {}
-    while any(consumer.position(tp) < ends[tp] for tp in parts):
-        for records in consumer.poll(timeout_ms=1000).values():
-            for record in records:
-                _, row = decode_message(catalog, record.value)
-                rows[(row["indicator"], row["period"], row["level"], row["code"])] = row
-    consumer.close()
-    return rows
+    return read_indicator_rows(stack)
 
 
 @pytest.fixture(scope="module")
