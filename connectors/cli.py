@@ -113,6 +113,9 @@ def generate(
     out: Path = typer.Option(..., help="CSV file to write"),
     seed: int = typer.Option(1, help="random seed; identifiers are stable for a seed"),
     territory: Path | None = typer.Option(None, help="territory directory (default: the demo)"),
+    communes: str | None = typer.Option(
+        None, help="only these communes, comma-separated (a partner covering part of it)"
+    ),
     faults: float = typer.Option(0.0, min=0.0, max=1.0, help="fraction of rows made faulty"),
     fault_kinds: str = typer.Option(
         ",".join(FAULT_KINDS), help="comma-separated kinds of faulty rows to draw from"
@@ -129,6 +132,8 @@ def generate(
 
     try:
         land = load_demo_territory(territory or DEFAULT_TERRITORY)
+        if communes:
+            land = land.within([c.strip() for c in communes.split(",") if c.strip()])
         columns = generate_columns(dataset, rows, period, seed, land)
         kinds = [k.strip() for k in fault_kinds.split(",") if k.strip()]
         written = write_csv(out, columns, faults=faults, kinds=kinds, seed=seed)

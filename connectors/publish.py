@@ -32,7 +32,7 @@ from connectors.validation import RowValidator, Tally
 from contracts.convention import Convention, DatasetTerms
 from contracts.keys import load_trust_store
 from contracts.loading import load_convention
-from contracts.periods import normalise_period
+from contracts.periods import check_period_started, normalise_period
 from contracts.principals import drops_topic
 from contracts.status import assess
 from schemas.catalog import SchemaCatalog, load_catalog
@@ -153,10 +153,14 @@ def publish_extract(
     dataset_id, terms = choose_dataset(convention, request.dataset)
     dataset = schema_for(catalog, dataset_id, terms)
     period = normalise_period(request.period, terms.cadence.value)
+    check_period_started(period, now)
     source = open_source(request.source, request.sheet)
     mapping = load_mapping(request.mapping) if request.mapping else ColumnMapping()
     secret = settings.load_pseudonym_secret(partner)
-    validator = RowValidator.compile(dataset, terms, mapping, source.columns, Pseudonymiser(secret))
+    reference = settings.load_iris_reference() if dataset.location == "iris" else None
+    validator = RowValidator.compile(
+        dataset, terms, mapping, source.columns, Pseudonymiser(secret), reference
+    )
     mapping_digest = file_digest(request.mapping) if request.mapping else hashlib.sha256().digest()
     drop_id = derive_drop_id(
         convention, dataset, period, file_digest(request.source), mapping_digest, secret

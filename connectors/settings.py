@@ -3,12 +3,15 @@
 A partner's secrets (the Ed25519 signing key and the pseudonymisation
 secret) come from files or environment variables named here, never from
 the convention. Unset paths default to the partner's files in the key
-directory and its client settings under the state dir.
+directory and its client settings under the state dir; the territory's
+IRIS reference list defaults to `territory/iris.csv` beside the key
+directory, when there is one (the demo's deploy/demo/territory/iris.csv).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -16,6 +19,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.errors import ConnectorError
+from connectors.territory import load_iris_reference
 from contracts.keys import load_pseudonym_secret, load_sealing_public_key, load_signing_key
 from contracts.principals import KafkaCredentials, load_credentials
 
@@ -25,6 +29,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class KeyMaterialError(ConnectorError):
     def __init__(self, where: str, reason: str) -> None:
         super().__init__(f"{where}: {reason}")
+
+
+def default_territory_file(data: dict[str, Any]) -> Path | None:
+    """`<keys_dir>/../territory/iris.csv` if that file exists, else None."""
+    candidate = Path(data["keys_dir"]) / ".." / "territory" / "iris.csv"
+    return candidate.resolve() if candidate.is_file() else None
 
 
 class ConnectorSettings(BaseSettings):
@@ -41,6 +51,10 @@ class ConnectorSettings(BaseSettings):
     pseudonym_secret: SecretStr | None = Field(None, description="64 hex digits, instead of a file")
     hub_public_key_file: Path | None = None
     chunk_size: int = Field(4000, ge=1, le=100_000)
+    territory_file: Path | None = Field(
+        default_factory=default_territory_file,
+        description="the territory's IRIS reference list (INSEE CSV: CODE_IRIS, DEPCOM)",
+    )
 
     def kafka_credentials(self, partner: str) -> KafkaCredentials:
         path = self.kafka_config or self.state_dir / "credentials" / f"{partner}.properties"
@@ -75,3 +89,9 @@ class ConnectorSettings(BaseSettings):
     def load_hub_public_key(self) -> bytes:
         path = self.hub_public_key_file or self.keys_dir / "hub.x25519.pub"
         return load_sealing_public_key(path).public_bytes_raw()
+
+    def load_iris_reference(self) -> frozenset[str] | None:
+        """The IRIS codes of the territory's reference list; None without one."""
+        if self.territory_file is None:
+            return None
+        return load_iris_reference(self.territory_file)

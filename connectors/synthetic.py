@@ -45,6 +45,21 @@ class DemoTerritory:
     polygons: tuple[Any, ...]  # shapely polygons, same order as `iris`
     carreaux: dict[str, list[tuple[str, float]]]  # IRIS -> [(carreau, weight)]
 
+    def within(self, communes: Sequence[str]) -> DemoTerritory:
+        """The part of the territory in these communes (an IRIS code starts with its
+        commune's): the extract of a partner whose convention covers only them."""
+        keep = [i for i, code in enumerate(self.iris) if code[:5] in set(communes)]
+        if not keep:
+            raise GeneratorError(f"no IRIS of the territory in {', '.join(communes)}")
+        return DemoTerritory(
+            iris=tuple(self.iris[i] for i in keep),
+            population=self.population[keep],
+            households=self.households[keep],
+            deprivation=self.deprivation[keep],
+            polygons=tuple(self.polygons[i] for i in keep),
+            carreaux={self.iris[i]: self.carreaux.get(self.iris[i], []) for i in keep},
+        )
+
 
 def load_demo_territory(directory: Path, seed: int = 33) -> DemoTerritory:
     from shapely.geometry import shape

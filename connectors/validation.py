@@ -19,13 +19,20 @@ name, or names `drop`, is never read and is sent as null; `pseudonymise`
 sends the HMAC pseudonym; `generalise` sends the lower bound of the band.
 Rejections are counted by reason with the first few row numbers, never with
 the values that caused them.
+
+An `iris` code that its converter accepts is then placed as the hub will
+place it: its commune (the code's first 5 characters, INSEE's rule) must be
+in the convention's territory for the dataset (`outside_territory`), and,
+when the hub operator shipped the territory's IRIS reference list, the code
+must be in it (`unknown_iris`). Both are decided once per distinct code.
+Points and grid cells are placed by the hub only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import itemgetter
@@ -39,6 +46,8 @@ from schemas.model import DatasetSchema, FieldSpec
 
 EXAMPLE_ROWS = 5
 MEMO_LIMIT = 1024  # distinct cells memoised per field before the memo is dropped
+OUTSIDE_TERRITORY = "outside_territory"  # an IRIS of a commune the convention does not cover
+UNKNOWN_IRIS = "unknown_iris"  # an IRIS of a covered commune missing from the reference list
 
 Converter = Callable[[str | None], Any]
 
@@ -325,9 +334,10 @@ class RowValidator:
     width: int
     readers: tuple[tuple[str, int, Converter], ...]  # (field, column index, converter)
     template: Mapping[str, Any]  # every schema field at null
-    territory: frozenset[str]
+    territory: frozenset[str]  # the convention's commune codes for the dataset
     location_field: str | None  # an `iris` field checked against the territory
     column_readers: tuple[ColumnReader, ...] = ()  # the readers, column by column
+    reference: frozenset[str] | None = None  # the territory's IRIS codes, when shipped
 
     @classmethod
     def compile(
@@ -337,7 +347,10 @@ class RowValidator:
         mapping: ColumnMapping,
         header: Sequence[str],
         pseudonymiser: Pseudonymiser,
+        reference: frozenset[str] | None = None,
     ) -> RowValidator:
+        """`reference`: the territory's IRIS codes (`connectors.territory`); without it,
+        an `iris` code is only checked against the convention's communes."""
         sent = {
             name: policy
             for name, policy in terms.fields.items()
@@ -369,6 +382,7 @@ class RowValidator:
             territory=frozenset(terms.territory),
             location_field="iris" if dataset.location == "iris" else None,
             column_readers=tuple(ColumnReader(*reader) for reader in readers),
+            reference=reference,
         )
 
     def validate(self, batch: RowBatch, tally: Tally) -> list[dict[str, Any]]:
@@ -425,7 +439,7 @@ class RowValidator:
         self, good: Sequence[Sequence[str | None]]
     ) -> tuple[dict[str, list[Any]], dict[int, str]]:
         """Every sent field's converted column, and index in `good` -> reason of each
-        refused row: its first refused field in field order, else outside the territory."""
+        refused row: its first refused field in field order, else its misplaced IRIS."""
         columns: dict[str, list[Any]] = {}
         refused: dict[int, str] = {}
         for reader in self.column_readers:
@@ -438,14 +452,23 @@ class RowValidator:
         location = self.location_field
         if location is not None:
             places = columns[location]
-            territory = self.territory
-            outside = {
-                place
-                for place in set(places)
-                if type(place) is not _Refused and place[:5] not in territory
-            }
-            if outside:
+            misplaced = self._misplaced(set(places))
+            if misplaced:
                 for i, place in enumerate(places):
-                    if i not in refused and place in outside:
-                        refused[i] = "outside_territory"
+                    if i not in refused and place in misplaced:
+                        refused[i] = misplaced[place]
         return columns, refused
+
+    def _misplaced(self, places: Iterable[Any]) -> dict[str, str]:
+        """Reason per IRIS code among `places` that the hub would not place: its commune
+        is outside the convention's territory, else it is not in the reference list."""
+        territory, reference = self.territory, self.reference
+        reasons: dict[str, str] = {}
+        for place in places:
+            if type(place) is _Refused:
+                continue
+            if place[:5] not in territory:
+                reasons[place] = OUTSIDE_TERRITORY
+            elif reference is not None and place not in reference:
+                reasons[place] = UNKNOWN_IRIS
+        return reasons

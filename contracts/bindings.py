@@ -79,14 +79,15 @@ class _Checker:
 
     def add(self, indicator: Indicator, path: FieldPath, code: str, message: str) -> None:
         index = self.catalog.index_of(indicator.id)
-        self.problems.append(
-            self.catalog.problem(
-                ("indicators", indicator.id, *path),
-                code,
-                f"indicator {indicator.id}: {message}",
-                line_path=("indicators", index, *path),
-            )
+        problem = self.catalog.problem(
+            ("indicators", indicator.id, *path),
+            code,
+            f"indicator {indicator.id}: {message}",
+            line_path=("indicators", index, *path),
         )
+        # Several conventions provide one dataset: the same finding is said once.
+        if problem not in self.problems:
+            self.problems.append(problem)
 
     def schemas_of(self, dataset_id: str, terms: DatasetTerms) -> list[DatasetSchema]:
         if dataset_id not in self.schemas.datasets():

@@ -10,6 +10,7 @@ wrong; an error that stops a command goes to stderr, exit code 1.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -18,13 +19,24 @@ from typing import TypeVar
 import typer
 
 from contracts.errors import ContractError, InstantError
+from contracts.keys import (
+    PSEUDONYM_SUFFIX,
+    load_signing_key,
+    load_trust_store,
+    party_of_key_file,
+    write_pseudonym_secret,
+)
 from contracts.keys import keygen as generate_key_pair
-from contracts.keys import load_signing_key, load_trust_store, party_of_key_file
+from contracts.loading import load_conventions
+from contracts.principals import check_principal_name
 from contracts.review import check_files, format_reports, verify_file
+from contracts.revocation import revoke as make_revocation
+from contracts.revocation import write_revocation
 from contracts.signing import sign_file
 from schemas.errors import SchemaError
 
 KEYS_ENV = "OBSHUB_KEYS_DIR"
+CONVENTIONS_ENV = "OBSHUB_CONVENTIONS_DIR"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = PROJECT_ROOT / "deploy" / "demo"
 
@@ -74,6 +86,12 @@ def parse_instant(text: str | None) -> datetime:
     if instant.tzinfo is None:
         raise typer.BadParameter(str(InstantError(text)))
     return instant
+
+
+def default_conventions_dir() -> Path:
+    """`$OBSHUB_CONVENTIONS_DIR`, else the demo conventions of this checkout."""
+    configured = os.environ.get(CONVENTIONS_ENV)
+    return Path(configured) if configured else DEMO_DIR / "conventions"
 
 
 KEYS_OPTION = typer.Option(
@@ -159,3 +177,52 @@ def check(
         typer.echo(line)
     if any(not r.ok for r in reports):
         raise typer.Exit(1)
+
+
+@app.command()
+def secret(
+    partner: str = typer.Argument(..., help="partner id, e.g. caf33"),
+    directory: Path | None = typer.Option(
+        None, "--dir", help=f"where to write (default: ${KEYS_ENV} or demo keys)"
+    ),
+    force: bool = typer.Option(False, "--force", help="replace an existing secret"),
+) -> None:
+    """Generate a partner's pseudonymisation secret: PARTNER.pseudonym.key (0600).
+
+    It stays on the partner's side, never goes to the hub; a new secret makes
+    new pseudonyms, so keep it with the signing key."""
+    path = (directory or default_keys_dir()) / f"{partner}{PSEUDONYM_SUFFIX}"
+    _run(lambda: check_principal_name(partner))
+    _run(lambda: write_pseudonym_secret(path, secrets.token_bytes(32), overwrite=force))
+    typer.echo(f"pseudonymisation secret: {path} (keep it secret; never send it)")
+
+
+@app.command()
+def revoke(
+    convention_id: str = typer.Argument(..., help="the convention's id"),
+    reason: str = typer.Option(..., "--reason", help="why, for consumers and stewards"),
+    key: Path | None = typer.Option(
+        None, "--key", help="the hub operator's private key (default: <keys>/hub-operator.key)"
+    ),
+    party: str | None = typer.Option(
+        None, "--party", help="who revokes (default: the key file's name)"
+    ),
+    conventions: Path | None = typer.Option(
+        None, "--conventions", help=f"conventions directory (default: ${CONVENTIONS_ENV} or demo)"
+    ),
+) -> None:
+    """Revoke a convention now: every version held is ended, everywhere, at once.
+
+    Writes a revocation signed by the hub operator into the conventions
+    directory's revoked/ folder; the worker and the API apply it within
+    seconds, and `obshub provision` withdraws the partner's rights."""
+    directory = conventions or default_conventions_dir()
+    key_file = key or default_keys_dir() / "hub-operator.key"
+    signer = party or _run(lambda: party_of_key_file(key_file))
+    private_key = _run(lambda: load_signing_key(key_file))
+    held = _run(lambda: load_conventions([directory]))
+    revocation = _run(
+        lambda: make_revocation(held, convention_id, reason, private_key, signer, datetime.now(UTC))
+    )
+    path = _run(lambda: write_revocation(directory, revocation))
+    typer.echo(f"{path}: {convention_id} revoked up to v{revocation.up_to_version} by {signer}")

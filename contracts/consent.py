@@ -1,21 +1,24 @@
 """Consent: may this consumer receive this indicator, now, through this channel?
 
-`resolve_consent` is a pure function of its arguments (no clock, no file).
-An indicator reads one or more datasets; for each, every partner with a
-convention providing it contributes. Of a partner's conventions providing
-the dataset, the one in force is the applicable one with the highest
-version (a renewal supersedes the convention it renews). Consent is granted
-only when every contributing partner has an applicable convention and each
-of those names the consumer, with the indicator (or `all`), and the channel.
+`resolve_consent` is a pure function of its arguments (no clock, no file):
+it reads a `contracts.lifecycle.Survey`, the standing of every convention
+at one instant. An indicator reads one or more datasets; for each, every
+convention that provides it contributes (counts add up over conventions
+with disjoint territories), through the version that stands for its id: the
+one in force (a renewal supersedes the version it renews), else the last
+one that ended. Drafts (not signed by both, not yet valid, tampered, or
+overlapping another convention) are not applied and change nothing.
+Consent is granted only when every contributing convention is in force and
+names the consumer, with the indicator (or `all`), and the channel.
 
 Checks run in this order and the first that fails is the decision's reason:
 
 | reason | when |
 | --- | --- |
 | `unknown_indicator` | the catalog has no such indicator |
-| `no_convention` | a dataset it reads is provided by no convention |
-| `convention_not_applicable` | a contributing partner has no convention in force |
-|  | (unsigned, tampered, not yet valid, expired) |
+| `no_convention` | a dataset it reads is provided by no convention (drafts do not count) |
+| `convention_revoked` | a contributing convention was revoked (or a party's key withdrawn) |
+| `convention_expired` | a contributing convention expired and no renewal is in force |
 | `consumer_not_named` | a contributing convention does not name the consumer |
 | `indicator_not_named` | it names the consumer, but not for this indicator |
 | `channel_not_allowed` | it names the indicator, but not through this channel |
@@ -26,20 +29,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 
-from contracts.convention import Channel, Convention, require_aware
+from contracts.convention import Channel
 from contracts.indicators import IndicatorCatalog
-from contracts.keys import TrustStore
-from contracts.status import assess
+from contracts.lifecycle import Standing, Status, Survey
 
 
 class ConsentReason(StrEnum):
     GRANTED = "granted"
     UNKNOWN_INDICATOR = "unknown_indicator"
     NO_CONVENTION = "no_convention"
-    CONVENTION_NOT_APPLICABLE = "convention_not_applicable"
+    CONVENTION_REVOKED = "convention_revoked"
+    CONVENTION_EXPIRED = "convention_expired"
     CONSUMER_NOT_NAMED = "consumer_not_named"
     INDICATOR_NOT_NAMED = "indicator_not_named"
     CHANNEL_NOT_ALLOWED = "channel_not_allowed"
@@ -59,38 +61,26 @@ class Decision:
         return cls(False, reason, message)
 
 
-def contributing_conventions(
-    dataset_ids: Sequence[str],
-    instant: datetime,
-    conventions: Sequence[Convention],
-    keys: TrustStore,
-) -> list[Convention] | Decision:
-    """The convention in force for each partner providing one of the datasets,
-    or the denial saying why there is none."""
-    chosen: dict[str, Convention] = {}
+def contributing_conventions(dataset_ids: Sequence[str], survey: Survey) -> list[Status] | Decision:
+    """What stands for each convention providing one of the datasets, or the
+    denial saying why the datasets cannot be served."""
+    chosen: dict[str, Status] = {}
     for dataset_id in dataset_ids:
-        if not any(c.provides(dataset_id) for c in conventions):
+        providers = survey.providers(dataset_id)
+        if not providers:
+            drafts = [s.ref for s in survey.drafts() if s.convention.provides(dataset_id)]
+            note = f" (only drafts: {', '.join(drafts)})" if drafts else ""
             return Decision.deny(
-                ConsentReason.NO_CONVENTION, f"no convention provides dataset {dataset_id}"
+                ConsentReason.NO_CONVENTION, f"no convention provides dataset {dataset_id}{note}"
             )
-    for dataset_id in dataset_ids:
-        providers = [c for c in conventions if c.provides(dataset_id)]
-        for producer in sorted({c.producer for c in providers}):
-            own = sorted(
-                (c for c in providers if c.producer == producer),
-                key=lambda c: (c.version, c.id),
-                reverse=True,
-            )
-            assessed = [(c, assess(c, keys, instant)) for c in own]
-            in_force = [c for c, problems in assessed if not problems]
-            if not in_force:
-                latest, problems = assessed[0]
-                return Decision.deny(
-                    ConsentReason.CONVENTION_NOT_APPLICABLE,
-                    f"convention {latest.ref} of {producer} is not applicable: "
-                    f"{problems[0].field}: {problems[0].message}",
-                )
-            chosen.setdefault(in_force[0].ref, in_force[0])
+        for status in providers:
+            chosen.setdefault(status.ref, status)
+    for ref in sorted(chosen):
+        status = chosen[ref]
+        if status.standing is Standing.REVOKED:
+            return Decision.deny(ConsentReason.CONVENTION_REVOKED, status.message)
+        if status.standing is Standing.EXPIRED:
+            return Decision.deny(ConsentReason.CONVENTION_EXPIRED, status.message)
     return [chosen[ref] for ref in sorted(chosen)]
 
 
@@ -98,14 +88,11 @@ def resolve_consent(
     consumer: str,
     indicator_id: str,
     channel: Channel | str,
-    instant: datetime,
-    conventions: Sequence[Convention],
+    survey: Survey,
     catalog: IndicatorCatalog,
-    keys: TrustStore,
 ) -> Decision:
-    """Whether `consumer` may receive `indicator_id` through `channel` at
-    `instant` (timezone-aware), under `conventions` verified with `keys`."""
-    require_aware(instant)
+    """Whether `consumer` may receive `indicator_id` through `channel` at the
+    survey's instant, under the conventions as the survey finds them."""
     indicator = catalog.get(indicator_id)
     if indicator is None:
         return Decision.deny(
@@ -115,10 +102,11 @@ def resolve_consent(
         wanted = Channel(channel)
     except ValueError:
         return Decision.deny(ConsentReason.CHANNEL_NOT_ALLOWED, f"unknown channel {channel!r}")
-    contributing = contributing_conventions(indicator.datasets, instant, conventions, keys)
+    contributing = contributing_conventions(indicator.datasets, survey)
     if isinstance(contributing, Decision):
         return contributing
-    for convention in contributing:
+    for status in contributing:
+        convention = status.convention
         terms = convention.consumers.get(consumer)
         if terms is None:
             return Decision.deny(
@@ -135,7 +123,7 @@ def resolve_consent(
                 ConsentReason.CHANNEL_NOT_ALLOWED,
                 f"convention {convention.ref} does not allow {consumer} the {wanted} channel",
             )
-    refs = tuple(c.ref for c in contributing)
+    refs = tuple(s.ref for s in contributing)
     return Decision(
         True,
         ConsentReason.GRANTED,

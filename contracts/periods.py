@@ -3,14 +3,17 @@
 monthly `YYYY-MM`, quarterly `YYYY-Qn`, yearly `YYYY`. A partner may give a
 month for any cadence (`--period 2026-10` on a quarterly dataset means its
 quarter, 2026-Q4); the connector normalises it, and the hub checks the form.
-Periods order chronologically by their first month.
+Periods order chronologically by their first month; a period starts at
+midnight UTC on the first day of that month, and a drop for a period that
+has not started is refused.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
-from contracts.errors import ContractError
+from contracts.errors import ContractError, InstantError
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
@@ -58,3 +61,23 @@ def period_start(period: str) -> tuple[int, int]:
     """(year, month) of the period's first month, for chronological order."""
     year, month, _ = _parse(period)
     return year, month
+
+
+def period_starts_at(period: str) -> dt.datetime:
+    """The first instant of the period: midnight UTC on the first day of its first month."""
+    year, month = period_start(period)
+    return dt.datetime(year, month, 1, tzinfo=dt.UTC)
+
+
+def check_period_started(period: str, now: dt.datetime) -> None:
+    """`PeriodError` if `period` starts after `now` (an aware instant, compared in UTC).
+
+    A period has started on its first day: `2026-12` on 2026-12-01, `2026-Q4`
+    on 2026-10-01, `2026` on 2026-01-01. Data for a period to come cannot exist
+    yet; such a period is a mistake (a wrong year, a cron's date arithmetic).
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise InstantError(now.isoformat())
+    starts = period_starts_at(period)
+    if now.astimezone(dt.UTC) < starts:
+        raise PeriodError(period, f"has not started (it starts on {starts:%Y-%m-%d})")

@@ -55,6 +55,11 @@ def drops_topic(partner: str) -> str:
     return f"drops.{check_principal_name(partner)}"
 
 
+def receipts_topic(partner: str) -> str:
+    """Where the hub answers each of `partner`'s drops; only that partner reads it."""
+    return f"receipts.{check_principal_name(partner)}"
+
+
 def consumer_topic(consumer: str) -> str:
     return f"indicators.{check_principal_name(consumer)}"
 

@@ -3,7 +3,8 @@
 `check_files` loads each convention file and reports, per file, everything
 wrong with it: form, field policies against the schema catalog, signatures
 against the trust store, validity at the instant; then duplicates across
-files and, when an indicator catalog is given, whether the conventions
+files, territories of one dataset that overlap across conventions and,
+when an indicator catalog is given, whether the conventions
 provide what its indicators need. `verify_file` looks at signatures only.
 The `format_*` functions build the lines the CLI prints.
 """
@@ -20,6 +21,7 @@ from contracts.convention import Convention
 from contracts.errors import DocumentError
 from contracts.indicators import IndicatorCatalog
 from contracts.keys import TrustStore
+from contracts.lifecycle import overlap
 from contracts.loading import (
     convention_files,
     duplicate_problems,
@@ -73,6 +75,8 @@ def check_files(
         found[str(path)] = problems
     for problem in duplicate_problems(list(loaded.values())):
         found[problem.file].append(problem)
+    for problem in overlap_problems(list(loaded.values())):
+        found[problem.file].append(problem)
     catalog: IndicatorCatalog | None = None
     if indicators is not None:
         found.setdefault(str(indicators), [])
@@ -92,6 +96,31 @@ def check_files(
         )
         for file, problems in found.items()
     ]
+
+
+def overlap_problems(conventions: Sequence[Convention]) -> list[Problem]:
+    """One problem per pair of conventions (different ids) that provide a dataset
+    for a common commune: their counts would add up twice. Reported on the one
+    that starts later (then the larger id), naming both."""
+    ordered = sorted(conventions, key=lambda c: (c.validity.valid_from, c.id, c.version))
+    problems: list[Problem] = []
+    for index, later in enumerate(ordered):
+        for earlier in ordered[:index]:
+            dataset = overlap(later, earlier)
+            if dataset is None:
+                continue
+            common = sorted(
+                set(later.datasets[dataset].territory) & set(earlier.datasets[dataset].territory)
+            )
+            problems.append(
+                later.problem_at(
+                    ("datasets", dataset, "territory"),
+                    "territory_overlap",
+                    f"{later.ref} and {earlier.ref} ({earlier.source_file}) both cover "
+                    f"{dataset} in {', '.join(common)}",
+                )
+            )
+    return problems
 
 
 def verify_file(path: Path, keys: TrustStore) -> FileReport:

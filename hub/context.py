@@ -1,24 +1,34 @@
 """What the hub knows at run time: conventions, keys, catalogs, territory.
 
 Loaded once by an entry point from `HubSettings` and passed down; the
-conventions are reloaded when their files change, so a new version, a
-revocation or a tampered file takes effect while the worker runs.
+conventions, the trusted keys and the revocations are reloaded when their
+files change, so a new version, a revocation, a withdrawn key or a tampered
+file takes effect while the worker runs.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from contracts.convention import Convention
 from contracts.errors import ContractError
 from contracts.indicators import IndicatorCatalog, Selection
-from contracts.keys import TrustStore, load_sealing_private_key, load_trust_store
+from contracts.keys import (
+    PUBLIC_SUFFIX,
+    TrustStore,
+    load_sealing_private_key,
+    load_signing_key,
+    load_trust_store,
+)
+from contracts.lifecycle import Survey, survey
 from contracts.loading import convention_files, load_convention, load_indicator_catalog
-from contracts.status import signature_problems
+from contracts.revocation import Revocation, load_revocations, revocation_files
 from hub.aggregation import selections_for
 from hub.geography import Territory, load_territory
 from hub.settings import HubSettings
@@ -29,21 +39,38 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class ConventionBook:
-    """The conventions on disk, by id and version; unreadable files are noted, not fatal.
+    """The conventions, trusted keys and revocations on disk; unreadable files are noted.
 
     A file that fails to load is reported (and its convention is simply not
     known to the hub), so one bad file never stops the drops of the others.
+    `reload_if_changed` re-reads everything when any file was added,
+    removed or changed; `survey(now)` says where each convention stands.
     """
 
     directory: Path
+    keys_dir: Path | None = None  # the trust store; None: a book read only to plan topics
     by_ref: dict[tuple[str, int], Convention] = field(default_factory=dict)
     problems: dict[Path, str] = field(default_factory=dict)
-    _stamp: tuple[tuple[str, float], ...] = ()
-    trust: TrustStore | None = None  # the keys `signed` verifies with
+    trust: TrustStore = field(default_factory=TrustStore)
+    revocations: tuple[Revocation, ...] = ()
+    _stamp: tuple[tuple[str, float, int], ...] = ()
 
-    def _current_stamp(self) -> tuple[tuple[str, float], ...]:
-        files = convention_files([self.directory]) if self.directory.exists() else []
-        return tuple((str(path), path.stat().st_mtime) for path in files)
+    def _files(self) -> list[Path]:
+        files = convention_files([self.directory]) if self.directory.is_dir() else []
+        files += revocation_files(self.directory)
+        if self.keys_dir is not None and self.keys_dir.is_dir():
+            files += sorted(self.keys_dir.glob(f"*{PUBLIC_SUFFIX}"))
+        return files
+
+    def _current_stamp(self) -> tuple[tuple[str, float, int], ...]:
+        stamp = []
+        for path in self._files():
+            try:
+                info = path.stat()
+            except OSError:
+                continue
+            stamp.append((str(path), info.st_mtime, info.st_size))
+        return tuple(stamp)
 
     def reload_if_changed(self) -> bool:
         """Reload every file when any changed; True if something was reloaded."""
@@ -52,8 +79,8 @@ class ConventionBook:
             return False
         by_ref: dict[tuple[str, int], Convention] = {}
         problems: dict[Path, str] = {}
-        for name, _ in stamp:
-            path = Path(name)
+        files = convention_files([self.directory]) if self.directory.is_dir() else []
+        for path in files:
             try:
                 convention = load_convention(path)
             except ContractError as exc:
@@ -61,37 +88,43 @@ class ConventionBook:
                 log.warning("convention unreadable file=%s reason=%s", path, problems[path])
                 continue
             by_ref[(convention.id, convention.version)] = convention
+        revocations, unreadable = load_revocations(self.directory)
+        problems.update(unreadable)
+        trust = self.trust
+        if self.keys_dir is not None:
+            try:
+                trust = load_trust_store(self.keys_dir)
+            except ContractError as exc:  # keep the keys already trusted, say why
+                problems[self.keys_dir] = str(exc).splitlines()[0]
         self.by_ref, self.problems, self._stamp = by_ref, problems, stamp
+        self.trust, self.revocations = trust, tuple(revocations)
         return True
 
     def get(self, convention_id: str, version: int) -> Convention | None:
         return self.by_ref.get((convention_id, version))
 
-    def signed(self, convention_id: str, version: int) -> Convention | None:
-        """The convention as its file says now, if its signatures still verify.
-
-        A file edited after signing is not applied: none of its terms (the
-        disclosure rules above all) may be taken from it. Without `trust`
-        (a book read only to plan topics) nothing is verified.
-        """
-        convention = self.get(convention_id, version)
-        if convention is None or self.trust is None:
-            return convention
-        return None if signature_problems(convention, self.trust) else convention
-
     def all(self) -> list[Convention]:
         return list(self.by_ref.values())
+
+    def survey(self, instant: datetime) -> Survey:
+        """Where every convention stands at `instant` (contracts.lifecycle)."""
+        return survey(self.all(), self.trust, self.revocations, instant)
 
 
 @dataclass
 class HubContext:
     catalog: SchemaCatalog
     conventions: ConventionBook
-    trust: TrustStore
     sealing_key: X25519PrivateKey
     territory: Territory
     indicators: IndicatorCatalog
+    operator_key: Ed25519PrivateKey  # signs the receipts partners get
     _selections: dict[str, dict[str, Selection]] = field(default_factory=dict)
+
+    @property
+    def trust(self) -> TrustStore:
+        """The trusted public keys as the key directory holds them now."""
+        return self.conventions.trust
 
     def selections(self, dataset_id: str) -> dict[str, Selection]:
         """The catalog's selections that read `dataset_id`, by key (cached)."""
@@ -102,14 +135,13 @@ class HubContext:
 
 def load_context(settings: HubSettings) -> HubContext:
     """Everything the worker needs, from the paths in `settings`."""
-    trust = load_trust_store(settings.keys_dir)
-    book = ConventionBook(settings.conventions_dir, trust=trust)
+    book = ConventionBook(settings.conventions_dir, keys_dir=settings.keys_dir)
     book.reload_if_changed()
     return HubContext(
         catalog=load_catalog(),
         conventions=book,
-        trust=trust,
         sealing_key=load_sealing_private_key(settings.sealing_key_path),
         territory=load_territory(settings.territory_dir),
         indicators=load_indicator_catalog(settings.catalog_file),
+        operator_key=load_signing_key(settings.operator_key_path),
     )

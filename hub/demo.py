@@ -38,6 +38,7 @@ class DemoExtract:
     partner: str
     rows: int
     cadence: str
+    communes: tuple[str, ...] = ()  # the communes its convention covers (default: all)
 
 
 # Realistic sizes for Bordeaux and Le Bouscat (about 290,000 inhabitants).
@@ -47,7 +48,8 @@ EXTRACTS = (
     DemoExtract("caf.allocataires", "caf33", 60_000, "monthly"),
     DemoExtract("france_travail.demandeurs", "francetravail33", 25_000, "monthly"),
     DemoExtract("departement.apa", "cd33", 6_000, "quarterly"),
-    DemoExtract("ccas.aides", "ccas-bordeaux", 3_000, "monthly"),
+    DemoExtract("ccas.aides", "ccas-bordeaux", 2_600, "monthly", ("33063",)),
+    DemoExtract("ccas.aides", "ccas-le-bouscat", 400, "monthly", ("33069",)),
 )
 
 
@@ -87,8 +89,9 @@ def publish_extracts(stack: Stack, month: str, say: Callable[[str], None]) -> di
     periods: dict[str, str] = {}
     for extract in EXTRACTS:
         period = demo_period(extract, month)
-        path = directory / f"{extract.dataset}-{period}.csv"
+        path = directory / f"{extract.partner}-{extract.dataset}-{period}.csv"
         if not path.exists():
+            only = ("--communes", ",".join(extract.communes)) if extract.communes else ()
             made = _obshub(
                 stack,
                 "connector",
@@ -103,6 +106,7 @@ def publish_extracts(stack: Stack, month: str, say: Callable[[str], None]) -> di
                 str(SEED),
                 "--out",
                 str(path),
+                *only,
             )
             if made.returncode != 0:
                 raise DemoError(f"generating {extract.dataset} failed")

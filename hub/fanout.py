@@ -9,12 +9,10 @@ consumer stops the flow at the next release.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from contracts.consent import Decision, resolve_consent
 from contracts.convention import Channel, Convention
 from contracts.indicators import IndicatorCatalog
-from contracts.keys import TrustStore
+from contracts.lifecycle import Survey
 
 
 def kafka_consumers(conventions: list[Convention]) -> list[str]:
@@ -30,16 +28,14 @@ def kafka_consumers(conventions: list[Convention]) -> list[str]:
 
 
 def fanout_decisions(
-    indicator_id: str,
-    instant: dt.datetime,
-    conventions: list[Convention],
-    catalog: IndicatorCatalog,
-    keys: TrustStore,
+    indicator_id: str, survey: Survey, catalog: IndicatorCatalog
 ) -> dict[str, Decision]:
-    """Consumer → the consent decision for this indicator on the Kafka channel."""
+    """Consumer → the consent decision for this indicator on the Kafka channel.
+
+    Candidates are the consumers named by what stands for each convention
+    (in force, or ended: its consumers are told no); a draft names nobody yet."""
+    named = [status.convention for status in survey.representatives()]
     return {
-        consumer: resolve_consent(
-            consumer, indicator_id, Channel.KAFKA, instant, conventions, catalog, keys
-        )
-        for consumer in kafka_consumers(conventions)
+        consumer: resolve_consent(consumer, indicator_id, Channel.KAFKA, survey, catalog)
+        for consumer in kafka_consumers(named)
     }

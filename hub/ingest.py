@@ -29,9 +29,8 @@ from typing import Any
 
 from contracts.convention import Convention, Policy
 from contracts.errors import ContractError
-from contracts.periods import check_period
+from contracts.periods import check_period, check_period_started
 from contracts.principals import drops_topic
-from contracts.status import assess
 from hub.aggregation import ChunkKey, DropAccumulator, aggregate_chunk, place_records
 from hub.context import HubContext
 from hub.errors import HubError
@@ -82,6 +81,37 @@ class Audit:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class Receipt:
+    """What the partner learns of its drop (`schemas.receipts`; the worker signs it)."""
+
+    drop_id: str
+    partner: str
+    convention_id: str
+    convention_version: int
+    dataset: str
+    period: str
+    accepted: bool
+    reason: str = ""
+    detail: str = ""
+    records_aggregated: int = 0
+    records_rejected: Mapping[str, int] = field(default_factory=dict)
+    repeat: bool = False
+
+    @classmethod
+    def of(cls, state: Mapping[str, Any], accepted: bool, **fields: Any) -> Receipt:
+        return cls(
+            drop_id=state["drop_id"],
+            partner=state["partner"],
+            convention_id=str(state["convention_id"]),
+            convention_version=int(state["convention_version"]),
+            dataset=str(state["dataset"]),
+            period=str(state["period"]),
+            accepted=accepted,
+            **fields,
+        )
+
+
 @dataclass
 class Outcome:
     """What one message did. `state` None: leave the stored state unchanged."""
@@ -92,9 +122,10 @@ class Outcome:
     audit: list[Audit] = field(default_factory=list)
     aggregate: DropAggregate | None = None
     repeat: bool = False  # an idempotent repeat: no-op by design
-    records_aggregated: int = 0
+    records_aggregated: int = 0  # counted when the drop is accepted, never before
     records_rejected: Counter[str] = field(default_factory=Counter)
     labels: dict[str, str] = field(default_factory=dict)  # partner, convention, dataset
+    receipt: Receipt | None = None  # the answer owed to the partner, when the drop closes
 
     @property
     def drop_rejected(self) -> Audit | None:
@@ -173,17 +204,25 @@ def _quarantine_only(
 
 
 def verify_header(
-    ctx: HubContext, topic: str, header: Mapping[str, Any]
+    ctx: HubContext, topic: str, header: Mapping[str, Any], now: dt.datetime
 ) -> tuple[Convention, DatasetSchema]:
-    """The drop's convention and record schema, or `DropRejected` saying why not."""
+    """The drop's convention and record schema, or `DropRejected` saying why not.
+
+    The convention is judged as it stands when the hub reads the header
+    (`contracts.lifecycle`): a revocation, an expiry or a renewal applies
+    to every drop read after it, whatever the drop says of its own time.
+    """
     partner = partner_of_topic(topic)
-    convention = ctx.conventions.get(header["convention_id"], header["convention_version"])
-    if convention is None:
+    status = ctx.conventions.survey(now).judge(
+        header["convention_id"], header["convention_version"]
+    )
+    if status is None:
         raise DropRejected(
             "unknown_convention",
             f"convention {header['convention_id']} "
             f"v{header['convention_version']} is not known to the hub",
         )
+    convention = status.convention
     if not (header["partner"] == partner == convention.producer) or topic != drops_topic(
         convention.producer
     ):
@@ -192,9 +231,8 @@ def verify_header(
             f"drop of {header['partner']} on {topic} under "
             f"a convention produced by {convention.producer}",
         )
-    problems = assess(convention, ctx.trust, header["created_at"])
-    if problems:
-        raise DropRejected("convention_not_applicable", f"{convention.ref}: {problems[0].message}")
+    if not status.in_force:
+        raise DropRejected(status.reason, status.message)
     terms = convention.datasets.get(header["dataset"])
     if terms is None:
         raise DropRejected(
@@ -219,6 +257,10 @@ def verify_header(
         check_period(header["period"], terms.cadence.value)
     except ContractError as exc:
         raise DropRejected("bad_period", str(exc)) from exc
+    try:
+        check_period_started(header["period"], now)
+    except ContractError as exc:
+        raise DropRejected("future_period", str(exc)) from exc
     if len(header["ephemeral_public_key"]) != 32:
         raise DropRejected("bad_key", "the ephemeral public key is not 32 bytes")
     return convention, dataset
@@ -240,6 +282,13 @@ def _on_header(
             state=repeated,
             repeat=True,
             labels=_labels(state, message.topic),
+            receipt=Receipt.of(
+                state,
+                True,
+                repeat=True,
+                detail="accepted before: nothing changed",
+                records_aggregated=int(state.get("records", 0)),
+            ),
             audit=[
                 Audit(
                     "drop_repeated",
@@ -252,13 +301,21 @@ def _on_header(
         )
     # A new drop, or a new attempt at one that never closed: start afresh.
     try:
-        convention, dataset = verify_header(ctx, message.topic, header)
+        convention, dataset = verify_header(ctx, message.topic, header, now)
     except DropRejected as rejection:
         fresh = _rejected_state(ctx, header, message.topic, rejection, now, messages=1)
+        claimed = dict(
+            fresh,
+            convention_id=_clip(str(header["convention_id"])),
+            dataset=_clip(str(header["dataset"])),
+        )
         return Outcome(
             "header",
             state=fresh,
             labels=_labels(fresh, message.topic),
+            receipt=Receipt.of(
+                claimed, False, reason=rejection.reason, detail=_clip(rejection.detail)
+            ),
             quarantine=[
                 Quarantine(
                     rejection.reason, rejection.detail, drop_id, partner_of_topic(message.topic)
@@ -387,10 +444,19 @@ def _reject(
         reason=rejection.reason,
         detail=rejection.detail,
     )
+    received = int(state.get("records_received", 0))
     return Outcome(
         kind,
         state=closed,
         labels=_labels(closed, state["topic"]),
+        records_rejected=Counter({"drop_rejected": received} if received else {}),
+        receipt=Receipt.of(
+            state,
+            False,
+            reason=rejection.reason,
+            detail=_clip(rejection.detail),
+            records_rejected={"drop_rejected": received} if received else {},
+        ),
         quarantine=[
             Quarantine(
                 rejection.reason,
@@ -473,6 +539,7 @@ def _on_chunk(
     kept, rejected = _check_records(dataset, convention, records)
     placed, misplaced = place_records(kept, dataset, ctx.territory, ChunkKey(drop_id, sequence))
     rejected.update(misplaced)
+    placed = _within_convention(ctx, convention, dataset.dataset_id, placed, rejected)
     counts = aggregate_chunk(placed, ctx.selections(dataset.dataset_id), dataset.measure)
     accumulator = DropAccumulator.from_state(state["accumulator"])
     accumulator.add_chunk(sequence, counts, rejected, len(placed))
@@ -484,13 +551,31 @@ def _on_chunk(
         messages=state["messages"] + 1,
         last_seen=now.timestamp(),
     )
-    return Outcome(
-        "chunk",
-        state=updated,
-        labels=_labels(state, message.topic),
-        records_aggregated=len(placed),
-        records_rejected=rejected,
-    )
+    return Outcome("chunk", state=updated, labels=_labels(state, message.topic))
+
+
+OUTSIDE_CONVENTION = "outside_convention_territory"
+
+
+def _within_convention(
+    ctx: HubContext,
+    convention: Convention | None,
+    dataset_id: str,
+    placed: list[tuple[str, Mapping[str, Any]]],
+    rejected: Counter[str],
+) -> list[tuple[str, Mapping[str, Any]]]:
+    """The placed records whose commune the convention covers for the dataset.
+
+    Conventions for one dataset cover disjoint territories and their counts
+    add up: a record placed in another convention's commune would be
+    counted twice (or by a partner with no right to it), so it is rejected.
+    """
+    terms = convention.datasets.get(dataset_id) if convention else None
+    communes = set(terms.territory) if terms else set()
+    kept = [(code, r) for code, r in placed if ctx.territory.commune_of(code) in communes]
+    if len(kept) != len(placed):
+        rejected[OUTSIDE_CONVENTION] += len(placed) - len(kept)
+    return kept
 
 
 def _open_chunk(
@@ -554,11 +639,21 @@ def _on_trailer(
     accumulator = DropAccumulator.from_state(state["accumulator"])
     aggregate = accumulator.to_aggregate()
     closed = _closed(state, ACCEPTED, now, state["messages"] + 1, records=accumulator.records)
+    rejected = Counter({r: int(n) for r, n in aggregate.rejected.items() if n})
     return Outcome(
         "trailer",
         state=closed,
         aggregate=aggregate,
         labels=_labels(state, message.topic),
+        records_aggregated=accumulator.records,
+        records_rejected=rejected,
+        receipt=Receipt.of(
+            state,
+            True,
+            detail=f"{accumulator.records} record(s) aggregated",
+            records_aggregated=accumulator.records,
+            records_rejected=dict(rejected),
+        ),
         audit=[
             Audit(
                 "drop_accepted", state["partner"], drop_id, state["convention_id"], state["dataset"]

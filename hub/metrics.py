@@ -20,6 +20,9 @@ CADENCE_SECONDS: dict[str, float] = {
 }
 
 
+STANDINGS = ("in_force", "superseded", "expired", "revoked", "draft")
+
+
 class HubMetrics:
     """Every metric the worker and the access API export."""
 
@@ -130,6 +133,25 @@ class HubMetrics:
             ["indicator", "convention", "dataset"],
             registry=r,
         )
+        self.convention_standing = Gauge(
+            "obshub_convention_standing",
+            "1 for where each convention stands now (in_force, superseded, expired, "
+            "revoked, draft)",
+            ["convention", "standing"],
+            registry=r,
+        )
+        self.receipts = Counter(
+            "obshub_receipts_total",
+            "Receipts sent to partners, by outcome",
+            ["partner", "outcome"],
+            registry=r,
+        )
+        self.indicator_stale = Gauge(
+            "obshub_indicator_stale",
+            "1 while an indicator's newest period cannot be released, with the reason",
+            ["indicator", "reason"],
+            registry=r,
+        )
         self.worker_up = Gauge(
             "obshub_worker_up",
             "1 while the worker's stream processing runs, 0 once it stopped",
@@ -144,12 +166,16 @@ class HubMetrics:
         valid_until: float,
         applicable: bool,
         cadences: Mapping[str, str],
+        standing: str = "in_force",
     ) -> None:
-        """A convention's gauges: validity (epoch s), status, each dataset's cadence
-        (`monthly`, `quarterly`, `yearly`, as in the convention)."""
+        """A convention's gauges: validity (epoch s), status and standing
+        (`contracts.lifecycle`), each dataset's cadence (`monthly`, `quarterly`,
+        `yearly`, as in the convention)."""
         self.convention_valid_from.labels(convention).set(valid_from)
         self.convention_valid_until.labels(convention).set(valid_until)
         self.convention_applicable.labels(convention).set(1 if applicable else 0)
+        for value in STANDINGS:
+            self.convention_standing.labels(convention, value).set(1 if value == standing else 0)
         for dataset, cadence in cadences.items():
             self.convention_cadence.labels(convention, dataset).set(CADENCE_SECONDS[cadence])
 

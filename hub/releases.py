@@ -2,12 +2,23 @@
 
 The worker keeps, per dataset, period and convention, the latest accepted
 drop's aggregate (`store_key`): a newer accepted drop for the same
-convention, dataset and period supersedes the older one. When a drop is
-added, `releases_for` recomputes every indicator that reads its dataset, for
-each period it publishes, under the strictest disclosure rules of the
-conventions whose drops contribute; `coordinate` makes releases that
-publish the same count hide it in the same cells; `indicator_rows` turns a
-release that passed its audit into the rows of the `indicators` topic.
+convention, dataset and period supersedes the older one; drops of other
+conventions for the same dataset add up (hub/indicator_tables.py).
+
+Which drops count is decided by where their conventions stand now
+(`contracts.lifecycle`): a drop counts while its convention id has a
+version in force (a renewal takes over the drops of the version it renews,
+under its own rules); a convention that ended (revoked, expired with no
+renewal in force) holds every release of the indicators that read it, with
+its reason; a convention the hub no longer holds, or holds only as a
+draft, contributes nothing.
+
+`releases_for` recomputes every indicator that reads a dataset (or every
+indicator), for each period it publishes, under the strictest disclosure
+rules of the conventions whose drops contribute, and says which releases
+are held and why; `coordinate` makes releases that publish the same count
+hide it in the same cells; `indicator_rows` turns a release that passed its
+audit into the rows of the `indicators` topic.
 """
 
 from __future__ import annotations
@@ -20,8 +31,8 @@ from typing import Any
 
 from contracts.disclosure import DEFAULT_RULES, DisclosureRules, strictest
 from contracts.indicators import Indicator, IndicatorCatalog
+from contracts.lifecycle import Status, Survey
 from contracts.periods import period_start
-from hub.context import ConventionBook
 from hub.disclosure import audit_cells, release_table, suppress_secondary
 from hub.geography import Territory
 from hub.indicator_tables import build_indicator_table, contributing_drops, periods_to_publish
@@ -70,44 +81,80 @@ def by_dataset(entries: Iterable[Mapping[str, Any]]) -> dict[str, list[DropAggre
     return result
 
 
-def rules_for(
-    indicator: Indicator,
-    period: str,
-    aggregates: Mapping[str, list[DropAggregate]],
-    conventions: ConventionBook,
-) -> DisclosureRules | None:
-    """The strictest rules of the conventions whose drops feed this release.
+@dataclass(frozen=True)
+class Admitted:
+    """The aggregates that count now, what ended conventions hold, and their territories."""
 
-    None when one of them is gone or its file no longer verifies: the
-    release is withheld rather than made under rules nobody signed (a
-    tampered file could lower k; a missing one would fall back to defaults).
-    """
-    drops = contributing_drops(indicator, period, aggregates) or {}
-    rules = []
-    for drop in drops.values():
-        convention = conventions.signed(drop.convention_id, drop.convention_version)
-        if convention is None:
-            return None
-        rules.append(convention.disclosure)
-    return strictest(*rules) if rules else DEFAULT_RULES
+    aggregates: dict[str, list[DropAggregate]]
+    blocked: dict[str, Status]  # dataset id -> an ended convention that provides it
+    coverage: dict[tuple[str, str], frozenset[str]]  # (convention id, dataset) -> communes
+    rules: dict[str, DisclosureRules]  # convention id -> the rules of its version in force
+
+
+def admit(aggregates: Mapping[str, Sequence[DropAggregate]], survey: Survey) -> Admitted:
+    """Sort the stored aggregates by where their conventions stand (module docstring)."""
+    admitted: dict[str, list[DropAggregate]] = {}
+    blocked: dict[str, Status] = {}
+    coverage: dict[tuple[str, str], frozenset[str]] = {}
+    rules: dict[str, DisclosureRules] = {}
+    for status in survey.representatives():
+        convention = status.convention
+        for dataset, terms in convention.datasets.items():
+            if status.in_force:
+                coverage[(convention.id, dataset)] = frozenset(terms.territory)
+            else:
+                blocked.setdefault(dataset, status)
+        if status.in_force:
+            rules[convention.id] = convention.disclosure
+    for dataset, drops in aggregates.items():
+        kept = [d for d in drops if (d.convention_id, dataset) in coverage]
+        if kept:
+            admitted[dataset] = kept
+    return Admitted(admitted, blocked, coverage, rules)
+
+
+def rules_for(
+    drops: Mapping[str, Sequence[DropAggregate]], rules: Mapping[str, DisclosureRules]
+) -> DisclosureRules:
+    """The strictest rules of the conventions (in their versions in force) whose drops
+    feed a release: a tampered or missing convention contributes no drop at all, so
+    no release is ever made under rules nobody signed."""
+    chosen = [rules[d.convention_id] for own in drops.values() for d in own]
+    return strictest(*chosen) if chosen else DEFAULT_RULES
 
 
 @dataclass(frozen=True)
 class PlannedRelease:
     release: Release
     indicator: Indicator
-    drops: Mapping[str, str]  # dataset id -> the drop it contributes
+    drops: Mapping[str, tuple[str, ...]]  # dataset id -> the drops it contributes
 
     @property
     def drop_ids(self) -> tuple[str, ...]:
-        return tuple(self.drops[d] for d in sorted(self.drops))
+        return tuple(i for d in sorted(self.drops) for i in self.drops[d])
 
     def quantities(self) -> dict[str, tuple[str, str]]:
-        """What its cells publish: `numerator`/`denominator` → (selection key, drop id)."""
+        """What its cells publish: `numerator`/`denominator` → (selection key, drops)."""
         return {
-            role: (selection_key(selection), self.drops[selection.dataset])
+            role: (selection_key(selection), "+".join(self.drops[selection.dataset]))
             for role, selection in self.indicator.selections
         }
+
+
+@dataclass(frozen=True)
+class Held:
+    """A period of an indicator that cannot be released now, and why."""
+
+    indicator: str
+    period: str
+    reason: str  # convention_revoked, convention_expired, missing_input, failed_audit
+    message: str
+
+
+@dataclass(frozen=True)
+class ReleasePlan:
+    releases: list[PlannedRelease]
+    held: list[Held]
 
 
 Quantity = tuple[str, str, str, str]  # selection key, drop id, level, code
@@ -164,42 +211,53 @@ def coordinate(planned: Sequence[PlannedRelease]) -> list[PlannedRelease]:
 
 
 def releases_for(
-    dataset: str,
+    dataset: str | None,
     catalog: IndicatorCatalog,
-    aggregates: Mapping[str, list[DropAggregate]],
+    aggregates: Mapping[str, Sequence[DropAggregate]],
     territory: Territory,
-    conventions: ConventionBook,
+    survey: Survey,
     since: str | None = None,
-) -> list[PlannedRelease]:
-    """Every release that a new drop of `dataset` may change.
+) -> ReleasePlan:
+    """Every release that a new drop of `dataset` may change (`None`: every
+    indicator, as when conventions change), and the periods held.
 
     With `since` (the new drop's period), only periods that start no earlier:
     an indicator reads, for each input, the latest drop not after its period,
     so a drop cannot change an earlier period's release.
     """
     planned: list[PlannedRelease] = []
+    held: list[Held] = []
+    admitted = admit(aggregates, survey)
     floor = period_start(since) if since is not None else (0, 0)
     for indicator in catalog.each():
-        if dataset not in indicator.datasets:
+        if dataset is not None and dataset not in indicator.datasets:
             continue
-        for period in periods_to_publish(indicator, aggregates):
-            if period_start(period) < floor:
+        blocking = [admitted.blocked[d] for d in indicator.datasets if d in admitted.blocked]
+        source = aggregates if blocking else admitted.aggregates
+        periods = [p for p in periods_to_publish(indicator, source) if period_start(p) >= floor]
+        if blocking:
+            status = blocking[0]
+            held += [Held(indicator.id, p, status.reason, status.message) for p in periods]
+            continue
+        for period in periods:
+            table = build_indicator_table(
+                indicator, period, admitted.aggregates, territory, admitted.coverage
+            )
+            drops = contributing_drops(indicator, period, admitted.aggregates)
+            if table is None or drops is None:
+                missing = [d for d in indicator.datasets if d not in admitted.aggregates]
+                note = f"no drop in force for {', '.join(missing)}" if missing else "no input"
+                held.append(Held(indicator.id, period, "missing_input", note))
                 continue
-            table = build_indicator_table(indicator, period, aggregates, territory)
-            if table is None:
-                continue
-            drops = contributing_drops(indicator, period, aggregates) or {}
-            rules = rules_for(indicator, period, aggregates, conventions)
-            if rules is None:
-                continue
+            rules = rules_for(drops, admitted.rules)
             planned.append(
                 PlannedRelease(
                     release_table(table, rules),
                     indicator,
-                    {name: d.drop_id for name, d in drops.items()},
+                    {name: tuple(d.drop_id for d in own) for name, own in drops.items()},
                 )
             )
-    return coordinate(planned)
+    return ReleasePlan(coordinate(planned), held)
 
 
 def release_id(planned: PlannedRelease) -> str:

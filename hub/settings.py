@@ -53,11 +53,25 @@ class HubSettings(BaseSettings):
     territory_dir: Path = Field(PROJECT_ROOT / "deploy" / "demo" / "territory")
     kafka_config: Path | None = Field(None, description="hub client properties file")
 
+    # The hub operator: its Ed25519 key signs the receipts the worker sends partners.
+    operator: str = Field("hub-operator", description="the hub operator's party id")
+    operator_key_file: Path | None = Field(None, description="default: <keys_dir>/<operator>.key")
+
     # The worker
     drop_timeout_s: float = Field(600.0, description="a drop without trailer is rejected after")
+    conventions_poll_s: float = Field(
+        3.0, gt=0, le=60, description="how often the worker re-reads conventions and keys"
+    )
 
     # drops topics made even before a convention names the partner (the demo partners)
-    partners: tuple[str, ...] = ("caf33", "francetravail33", "cd33", "ccas-bordeaux", "insee")
+    partners: tuple[str, ...] = (
+        "caf33",
+        "francetravail33",
+        "cd33",
+        "ccas-bordeaux",
+        "ccas-le-bouscat",
+        "insee",
+    )
 
     @property
     def bootstrap_servers(self) -> str:
@@ -95,6 +109,10 @@ class HubSettings(BaseSettings):
     @property
     def sealing_key_path(self) -> Path:
         return self.sealing_key_file or self.keys_dir / "hub.x25519"
+
+    @property
+    def operator_key_path(self) -> Path:
+        return self.operator_key_file or self.keys_dir / f"{self.operator}.key"
 
     @property
     def hub_credentials_path(self) -> Path:

@@ -7,7 +7,8 @@ app). Agents:
   `hub.ingest.ingest_message` with the drop's state from the `drop-states`
   table (keyed by drop id, as the messages are, so table and topics are
   co-partitioned), stores the new state, and sends what the outcome says:
-  quarantine and audit events, the aggregate of an accepted drop.
+  quarantine and audit events, the receipt owed to the partner, the
+  aggregate of an accepted drop.
 - `expire` handles the ticks a timer sends for stale open drops (a table is
   only written from a stream, so the timer goes through an internal topic
   keyed like the drops).
@@ -15,6 +16,14 @@ app). Agents:
   dataset, period and convention in the `aggregates` table, recomputes the
   indicators the new drop affects and publishes every release that passes
   its audit to `indicators`.
+
+Conventions are applied live: every `OBSHUB_CONVENTIONS_POLL_S` seconds
+(3 by default) the worker re-reads the conventions directory, the trust
+store and the revocations when a file changed; when where a convention
+stands changes, it follows the partners' topics (a new partner's topic is
+read as soon as it exists, a removed one's no longer) and recomputes every
+indicator, so a renewal, a revocation or an expiry reaches the releases
+without a restart.
 
 Delivery is at-least-once; idempotence lives in the states (see
 `hub.ingest`). Agents run with concurrency 1; per-message work is bounded by
@@ -28,39 +37,27 @@ import asyncio
 import datetime as dt
 import logging
 import os
-import secrets
 from typing import Any
 
 import faust
 from kafka.errors import KafkaError
 from prometheus_client import start_http_server
 
+from contracts.lifecycle import Standing, Survey
 from contracts.principals import (
     AGGREGATES_TOPIC,
-    AUDIT_TOPIC,
     HUB_APP_ID,
-    INDICATORS_TOPIC,
-    QUARANTINE_TOPIC,
-    consumer_topic,
     drops_topic,
     load_credentials,
 )
-from contracts.status import assess
 from hub.context import HubContext
-from hub.fanout import fanout_decisions
-from hub.ingest import Audit, DropMessage, Outcome, Quarantine, expire_if_stale, ingest_message
+from hub.emitter import Emitter, StaleWatch
+from hub.ingest import DropMessage, expire_if_stale, ingest_message
 from hub.metrics import HubMetrics
-from hub.releases import (
-    aggregate_to_json,
-    by_dataset,
-    indicator_rows,
-    releases_for,
-    store_key,
-)
+from hub.releases import by_dataset, releases_for
 from hub.settings import HubSettings
-from hub.stack.lag import group_lag
-from hub.tables import CellStatus
-from schemas.codec import decode_message, encode_message
+from hub.stack.lag import group_lag, topics_with_prefix
+from schemas.codec import decode_message
 
 log = logging.getLogger(__name__)
 EXPIRY_TOPIC = f"{HUB_APP_ID}-expiry"
@@ -69,101 +66,6 @@ DROP_PARTITIONS = 3
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _event_id() -> str:
-    return secrets.token_hex(12)
-
-
-class Emitter:
-    """Turns outcomes into messages on the hub's topics and into metrics."""
-
-    def __init__(self, app: faust.App, ctx: HubContext, metrics: HubMetrics) -> None:
-        raw = {"key_serializer": "raw", "value_serializer": "raw"}
-        self.quarantine_topic = app.topic(QUARANTINE_TOPIC, **raw)
-        self.audit_topic = app.topic(AUDIT_TOPIC, **raw)
-        self.aggregates_topic = app.topic(AGGREGATES_TOPIC, **raw)
-        self.indicators_topic = app.topic(INDICATORS_TOPIC, **raw)
-        self.ctx, self.metrics = ctx, metrics
-        self._app = app
-        self._consumer_topics: dict[str, Any] = {}
-        catalog = ctx.catalog
-        self.schemas = {
-            name: catalog.protocol(name)
-            for name in ("quarantine_event", "audit_event", "drop_aggregate", "indicator_row")
-        }
-
-    def consumer_topic(self, consumer: str) -> Any:
-        """`indicators.<consumer>`: one consumer's consented rows."""
-        if consumer not in self._consumer_topics:
-            self._consumer_topics[consumer] = self._app.topic(
-                consumer_topic(consumer), key_serializer="raw", value_serializer="raw"
-            )
-        return self._consumer_topics[consumer]
-
-    async def quarantine(
-        self, q: Quarantine, message: DropMessage | None, now: dt.datetime
-    ) -> None:
-        record = {
-            "event_id": _event_id(),
-            "at": now,
-            "topic": message.topic if message else "",
-            "partition": message.partition if message else -1,
-            "offset": message.offset if message else -1,
-            "partner": q.partner,
-            "drop_id": q.drop_id,
-            "reason": q.reason,
-            "detail": q.detail[:500],
-        }
-        value = encode_message(self.schemas["quarantine_event"], record)
-        await self.quarantine_topic.send(key=(q.drop_id or "").encode(), value=value)
-        self.metrics.quarantined.labels(q.partner or "", q.reason).inc()
-
-    async def audit(self, a: Audit | dict[str, Any], now: dt.datetime) -> None:
-        if isinstance(a, Audit):
-            record: dict[str, Any] = {
-                "kind": a.kind,
-                "actor": a.actor,
-                "drop_id": a.drop_id,
-                "convention_id": a.convention_id,
-                "dataset": a.dataset,
-                "reason": a.reason,
-            }
-        else:
-            record = dict(a)
-        record.update(event_id=_event_id(), at=now)
-        value = encode_message(self.schemas["audit_event"], record)
-        await self.audit_topic.send(key=str(record.get("drop_id") or "").encode(), value=value)
-
-    async def outcome(
-        self, outcome: Outcome, message: DropMessage | None, now: dt.datetime
-    ) -> None:
-        labels = outcome.labels
-        partner, convention, dataset = labels["partner"], labels["convention"], labels["dataset"]
-        if message is not None:
-            self.metrics.drop_messages.labels(partner, convention, dataset, outcome.kind).inc()
-        for q in outcome.quarantine:
-            await self.quarantine(q, message, now)
-        for a in outcome.audit:
-            await self.audit(a, now)
-            if a.kind == "drop_rejected":
-                self.metrics.drops.labels(partner, convention, dataset, "rejected").inc()
-                self.metrics.drop_rejections.labels(partner, convention, a.reason or "").inc()
-        if outcome.records_aggregated:
-            self.metrics.records.labels(partner, convention, dataset, "aggregated").inc(
-                outcome.records_aggregated
-            )
-        for reason, count in outcome.records_rejected.items():
-            self.metrics.records.labels(partner, convention, dataset, "rejected").inc(count)
-            self.metrics.record_rejections.labels(partner, dataset, reason).inc(count)
-        if outcome.aggregate is not None:
-            aggregate = outcome.aggregate
-            record = aggregate_to_json(aggregate, now.timestamp())
-            record["accepted_at"] = now
-            value = encode_message(self.schemas["drop_aggregate"], record)
-            await self.aggregates_topic.send(key=store_key(aggregate).encode(), value=value)
-            self.metrics.drops.labels(partner, convention, dataset, "accepted").inc()
-            self.metrics.convention_last_drop.labels(convention, dataset).set(now.timestamp())
 
 
 def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> faust.App:
@@ -192,14 +94,16 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
         consumer_max_fetch_size=32 * 1024**2,
     )
     raw = {"key_serializer": "raw", "value_serializer": "raw"}
-    partners = sorted({c.producer for c in ctx.conventions.all()} | set(settings.partners))
-    drops = app.topic(*[drops_topic(p) for p in partners], **raw)
+    follower = TopicFollower(app, creds, settings.partners)
+    drops = app.topic(*follower.initial(ctx.conventions.survey(utcnow())), **raw)
     expiry = app.topic(EXPIRY_TOPIC, partitions=DROP_PARTITIONS, internal=True, **raw)
     aggregates_in = app.topic(AGGREGATES_TOPIC, **raw)
     # JSON keys and values: the states are plain dicts (hub.ingest)
     states = app.Table("drop-states", partitions=DROP_PARTITIONS, key_type=str)
     store = app.Table("aggregates", partitions=1, key_type=str)
-    emit = Emitter(app, ctx, metrics)
+    emit = Emitter(app, ctx, metrics, settings.operator, ctx.operator_key)
+    stale = StaleWatch(emit)
+    standings: dict[str, str] = {}
 
     @app.agent(drops, concurrency=1)
     async def ingest(stream: Any) -> None:
@@ -239,79 +143,68 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
             ):
                 await expiry.send(key=key.encode(), value=b"tick")
 
+    async def release(dataset: str | None, since: str | None) -> None:
+        """Plan the releases a change may affect (off the event loop) and publish them."""
+        now = utcnow()
+        survey = ctx.conventions.survey(now)
+        aggregates = by_dataset(store.values())
+        # Suppression and its LP audits take CPU: off the event loop, so the
+        # consumer's heartbeats go on (a blocked loop means a rebalance).
+        plan = await asyncio.get_running_loop().run_in_executor(
+            None,
+            releases_for,
+            dataset,
+            ctx.indicators,
+            aggregates,
+            ctx.territory,
+            survey,
+            since,
+        )
+        now = utcnow()
+        await emit.release_plan(plan, survey, now)
+        await stale.update(plan, now)
+
     @app.agent(aggregates_in, concurrency=1)
-    async def release(stream: Any) -> None:
+    async def releases(stream: Any) -> None:
         async for event in stream.events():
             _, record = decode_message(ctx.catalog, event.value)
             accepted_at = record["accepted_at"]
-            entry = dict(record, accepted_at=accepted_at.timestamp())
-            store[event.key.decode()] = entry
-            aggregates = by_dataset(store.values())
-            # Suppression and its LP audits take CPU: off the event loop, so the
-            # consumer's heartbeats go on (a blocked loop means a rebalance).
-            planned = await asyncio.get_running_loop().run_in_executor(
-                None,
-                releases_for,
-                record["dataset"],
-                ctx.indicators,
-                aggregates,
-                ctx.territory,
-                ctx.conventions,
-                record["period"],
-            )
-            now = utcnow()
-            for plan in planned:
-                indicator = plan.indicator.id
-                if not plan.release.passed:
-                    metrics.releases.labels(indicator, "failed_audit").inc()
-                    await emit.audit(
-                        {
-                            "kind": "release_failed_audit",
-                            "actor": "hub",
-                            "indicator": indicator,
-                            "reason": f"period {plan.release.period}",
-                        },
-                        now,
-                    )
-                    continue
-                decisions = fanout_decisions(
-                    indicator, now, ctx.conventions.all(), ctx.indicators, ctx.trust
-                )
-                granted = [c for c, d in decisions.items() if d.granted]
-                for key, row in indicator_rows(plan, now):
-                    value = encode_message(emit.schemas["indicator_row"], row)
-                    await emit.indicators_topic.send(key=key, value=value)
-                    for consumer in granted:
-                        await emit.consumer_topic(consumer).send(key=key, value=value)
-                for consumer, decision in decisions.items():
-                    await emit.audit(
-                        {
-                            "kind": "access_granted" if decision.granted else "access_denied",
-                            "actor": "hub",
-                            "consumer": consumer,
-                            "indicator": indicator,
-                            "channel": "kafka",
-                            "decision": "granted" if decision.granted else "denied",
-                            "reason": decision.reason.value,
-                        },
-                        now,
-                    )
-                    metrics.access_requests.labels(
-                        consumer, indicator, "granted" if decision.granted else "denied"
-                    ).inc()
-                for cell in plan.release.cells:
-                    status = {CellStatus.OK: "published"}.get(cell.status, cell.status.value)
-                    metrics.cells.labels(indicator, status).inc()
-                metrics.releases.labels(indicator, "published").inc()
+            store[event.key.decode()] = dict(record, accepted_at=accepted_at.timestamp())
+            await release(record["dataset"], record["period"])
             metrics.drop_to_indicator.labels(record["dataset"]).observe(
                 (utcnow() - accepted_at).total_seconds()
             )
 
-    @app.timer(interval=10.0)
+    async def apply_conventions() -> None:
+        """Where conventions stand now: gauges, topics followed, releases if it changed."""
+        now = utcnow()
+        survey = ctx.conventions.survey(now)
+        publish_convention_gauges(survey, ctx, metrics)
+        current = {s.convention.id: f"{s.ref} {s.standing}" for s in survey.statuses}
+        changed = current != standings
+        for convention_id in sorted(set(current) | set(standings)):
+            if current.get(convention_id) != standings.get(convention_id):
+                text = current.get(convention_id, f"{convention_id} removed")
+                await emit.audit(
+                    {
+                        "kind": "convention_standing",
+                        "actor": "hub",
+                        "convention_id": convention_id,
+                        "reason": text,
+                    },
+                    now,
+                )
+        standings.clear()
+        standings.update(current)
+        await follower.follow(survey)
+        if changed and store:
+            await release(None, None)
+
+    @app.timer(interval=settings.conventions_poll_s)
     async def watch_conventions() -> None:
         if ctx.conventions.reload_if_changed():
             log.info("conventions reloaded count=%d", len(ctx.conventions.all()))
-        publish_convention_gauges(ctx, metrics)
+        await apply_conventions()
         # the last accepted drops survive a restart in the aggregates table
         for entry in list(store.values()):
             metrics.convention_last_drop.labels(entry["convention_id"], entry["dataset"]).set(
@@ -337,29 +230,94 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
         start_http_server(
             settings.metrics_port, addr=settings.metrics_host, registry=metrics.registry
         )
-        publish_convention_gauges(ctx, metrics)
+        publish_convention_gauges(ctx.conventions.survey(utcnow()), ctx, metrics)
         log.info("metrics port=%d", settings.metrics_port)
         await measure_lag()
 
     return app
 
 
-def publish_convention_gauges(ctx: HubContext, metrics: HubMetrics) -> None:
-    """Validity, status and cadence per convention; which conventions feed each indicator."""
-    now = utcnow()
-    conventions = ctx.conventions.all()
-    for convention in conventions:
+class TopicFollower:
+    """Keeps the ingest agent's subscription equal to the partners' drops topics.
+
+    The partners are the producers of every convention the hub holds that
+    is not a draft (an ended convention's topic is still read, so late
+    drops get their rejection and receipt), plus `OBSHUB_PARTNERS`; a topic
+    is followed once it exists. faust reads the topic names of its
+    channels when it resubscribes, so the names are changed in place on the
+    agent's channels and the conductor is told (faust's own pattern
+    subscription does not work with aiokafka); its wait before
+    resubscribing is cut from 45 s to 1 s so a new partner is read within
+    seconds.
+    """
+
+    RESUBSCRIBE_AFTER_S = 1.0
+
+    def __init__(self, app: faust.App, creds: Any, extra: tuple[str, ...]) -> None:
+        self.app, self.creds, self.extra = app, creds, extra
+        self.followed: list[str] = []
+        app.topics._resubscribe_sleep_lock_seconds = self.RESUBSCRIBE_AFTER_S
+
+    def wanted(self, survey: Survey) -> set[str]:
+        partners = {s.convention.producer for s in survey.representatives()} | set(self.extra)
+        return {drops_topic(p) for p in partners}
+
+    def initial(self, survey: Survey) -> list[str]:
+        """The topics to subscribe to at start (faust creates none: provisioning does)."""
+        self.followed = sorted(self.wanted(survey))
+        return self.followed
+
+    async def follow(self, survey: Survey) -> None:
+        wanted = self.wanted(survey)
+        if wanted == set(self.followed):
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            existing = await loop.run_in_executor(None, topics_with_prefix, self.creds, "drops.")
+        except (KafkaError, OSError) as exc:
+            log.warning("partner topics not listed reason=%s", exc)
+            return
+        names = sorted(wanted & set(existing))
+        if not names or names == self.followed:
+            return
+        log.info(
+            "following partner topics added=%s removed=%s",
+            sorted(set(names) - set(self.followed)),
+            sorted(set(self.followed) - set(names)),
+        )
+        before = set(self.followed)
+        for channel in list(self.app.topics):
+            if before & set(channel.topics):
+                channel.topics = list(names)
+        self.followed = names
+        self.app.topics._flag_changes()
+
+
+def publish_convention_gauges(survey: Survey, ctx: HubContext, metrics: HubMetrics) -> None:
+    """Validity, standing and cadence per convention; which conventions feed each indicator."""
+    represented = {s.convention.id: s for s in survey.representatives()}
+    for status in survey.statuses:
+        convention = status.convention
+        shown = represented.get(convention.id)
+        if shown is not None and shown is not status:
+            continue  # an id is shown by what stands for it
+        if shown is None and any(
+            s.convention.id == convention.id and s.convention.version > convention.version
+            for s in survey.statuses
+        ):
+            continue  # drafts only: the latest draft
         metrics.publish_convention(
             convention.id,
             valid_from=convention.validity.starts_at.timestamp(),
             valid_until=convention.validity.ends_at.timestamp(),
-            applicable=not assess(convention, ctx.trust, now),
+            applicable=status.standing is Standing.IN_FORCE,
             cadences={d: t.cadence.value for d, t in convention.datasets.items()},
+            standing=status.standing.value,
         )
     for indicator in ctx.indicators.each():
         metrics.publish_indicator_sources(
             indicator.id,
-            [(c.id, d) for d in indicator.datasets for c in conventions if d in c.datasets],
+            [(s.convention.id, d) for d in indicator.datasets for s in survey.providers(d)],
         )
 
 

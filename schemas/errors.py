@@ -9,7 +9,8 @@ SchemaError
  ├─ MalformedBlockError      bytes are not a block of `count` records of a dataset schema
  ├─ KeyFormatError           a key is not the raw X25519 / Ed25519 key it should be
  ├─ SealError                a chunk cannot be sealed or opened (tampered, replayed, wrong key)
- └─ SignatureMismatchError   a drop trailer's signature does not verify
+ ├─ SignatureMismatchError   a drop trailer's signature does not verify
+ └─ ReceiptSignatureError    a receipt is not signed by the hub operator's key
 
 Every error carries the context a quarantine event or a one-line CLI message
 needs, and a short `reason` code (`unknown_fingerprint`, `truncated`,
@@ -101,3 +102,11 @@ class SignatureMismatchError(SchemaError):
     def __init__(self, drop_id: str, detail: str) -> None:
         self.drop_id, self.detail = drop_id, detail
         super().__init__(f"drop {drop_id}: trailer signature does not verify: {detail}")
+
+
+class ReceiptSignatureError(SchemaError):
+    reason = "bad_receipt_signature"
+
+    def __init__(self, drop_id: str, detail: str) -> None:
+        self.drop_id, self.detail = drop_id, detail
+        super().__init__(f"receipt for drop {drop_id}: {detail}")

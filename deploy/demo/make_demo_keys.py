@@ -29,7 +29,7 @@ from contracts.signing import sign_file
 DEMO = Path(__file__).resolve().parent
 KEYS = DEMO / "keys"
 CONVENTIONS = DEMO / "conventions"
-PARTNERS = ("caf33", "francetravail33", "cd33", "ccas-bordeaux", "insee")
+PARTNERS = ("caf33", "francetravail33", "cd33", "ccas-bordeaux", "ccas-le-bouscat", "insee")
 HUB_OPERATOR = "hub-operator"
 HEADER = (
     "DEMO ONLY - obshub demo {what} for {name}, derived from a public seed\n"

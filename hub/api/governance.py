@@ -25,7 +25,9 @@ from contracts.convention import Channel, Convention
 from contracts.errors import ContractError
 from contracts.indicators import Indicator, IndicatorCatalog
 from contracts.keys import PUBLIC_SUFFIX, TrustStore, load_trust_store
+from contracts.lifecycle import Survey, survey
 from contracts.loading import convention_files, load_conventions, load_indicator_catalog
+from contracts.revocation import load_revocations, revocation_files
 from hub.api.errors import GovernanceError
 from hub.settings import HubSettings
 
@@ -95,6 +97,13 @@ class Governance:
             lambda: _listing(keys_dir, lambda d: sorted(d[0].glob(f"*{PUBLIC_SUFFIX}"))),
             lambda: load_trust_store(keys_dir),
         )
+        # Only revocations that verify count (contracts.lifecycle); an unreadable file
+        # revokes nothing and is listed by `obshub report`.
+        self.revocations = Watched(
+            f"revocations in {conventions_dir}",
+            lambda: [conventions_dir, *revocation_files(conventions_dir)],
+            lambda: tuple(load_revocations(conventions_dir)[0]),
+        )
 
     @classmethod
     def from_settings(cls, settings: HubSettings) -> Governance:
@@ -104,36 +113,23 @@ class Governance:
         """The files' current content; `GovernanceError` if any cannot be read."""
         return GovernanceState(self.conventions.get(), self.catalog.get(), self.keys.get())
 
+    def survey(self, instant: datetime) -> Survey:
+        """Where every convention stands at `instant`."""
+        state = self.current()
+        return survey(state.conventions, state.keys, self.revocations.get(), instant)
+
     def decide(self, consumer: str, indicator_id: str, instant: datetime) -> Decision:
         """May `consumer` read `indicator_id` through the API at `instant`?"""
-        state = self.current()
-        return resolve_consent(
-            consumer,
-            indicator_id,
-            Channel.API,
-            instant,
-            state.conventions,
-            state.catalog,
-            state.keys,
-        )
+        catalog = self.catalog.get()
+        return resolve_consent(consumer, indicator_id, Channel.API, self.survey(instant), catalog)
 
     def decide_all(self, consumer: str, instant: datetime) -> list[tuple[Indicator, Decision]]:
         """Every indicator of the catalog with the consumer's decision for it."""
-        state = self.current()
+        catalog = self.catalog.get()
+        standing = self.survey(instant)
         return [
-            (
-                indicator,
-                resolve_consent(
-                    consumer,
-                    indicator.id,
-                    Channel.API,
-                    instant,
-                    state.conventions,
-                    state.catalog,
-                    state.keys,
-                ),
-            )
-            for indicator in state.catalog.indicators
+            (indicator, resolve_consent(consumer, indicator.id, Channel.API, standing, catalog))
+            for indicator in catalog.indicators
         ]
 
 

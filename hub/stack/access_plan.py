@@ -22,7 +22,10 @@ from contracts.principals import (
     check_principal_name,
     consumer_topic,
     drops_topic,
+    receipts_topic,
 )
+
+RECEIPTS_PREFIX = "receipts."
 
 
 class Resource(StrEnum):
@@ -89,11 +92,16 @@ def plan_access(
     partners: tuple[str, ...],
     consumers: tuple[str, ...],
     retention_days: dict[str, int] | None = None,
+    writers: tuple[str, ...] | None = None,
 ) -> AccessPlan:
     """Users, topics and ACLs for these partners and Kafka-channel consumers.
 
-    `retention_days` sets each partner's drops topic retention (its
-    conventions' raw retention): sealed raw data does not linger.
+    Every partner has its `drops.<partner>` and `receipts.<partner>` topics;
+    only `writers` (default: every partner) may write drops and read their
+    receipts: a partner whose convention ended keeps its topics (their
+    retention runs out) but loses its rights. `retention_days` sets each
+    partner's drops topic retention (its conventions' raw retention):
+    sealed raw data does not linger.
     """
     for name in (*partners, *consumers):
         check_principal_name(name)
@@ -101,6 +109,7 @@ def plan_access(
     acls: list[AclRule] = []
     acls += _rules(HUB_PRINCIPAL, Resource.TOPIC, "drops.", Pattern.PREFIXED, R, D)
     acls += _rules(HUB_PRINCIPAL, Resource.TOPIC, "hub.", Pattern.PREFIXED, R, W, D)
+    acls += _rules(HUB_PRINCIPAL, Resource.TOPIC, RECEIPTS_PREFIX, Pattern.PREFIXED, W, D)
     acls += _rules(HUB_PRINCIPAL, Resource.TOPIC, INDICATORS_TOPIC, Pattern.PREFIXED, R, W, D)
     acls += _rules(HUB_PRINCIPAL, Resource.TOPIC, HUB_APP_ID, Pattern.PREFIXED, Operation.ALL)
     acls += _rules(HUB_PRINCIPAL, Resource.GROUP, HUB_APP_ID, Pattern.PREFIXED, Operation.ALL)
@@ -108,8 +117,9 @@ def plan_access(
     acls += _rules(
         HUB_PRINCIPAL, Resource.CLUSTER, CLUSTER_NAME, Pattern.LITERAL, Operation.IDEMPOTENT_WRITE
     )
-    for partner in partners:
+    for partner in partners if writers is None else writers:
         acls += _rules(partner, Resource.TOPIC, drops_topic(partner), Pattern.LITERAL, W, D)
+        acls += _rules(partner, Resource.TOPIC, receipts_topic(partner), Pattern.LITERAL, R, D)
         acls += _rules(
             partner, Resource.CLUSTER, CLUSTER_NAME, Pattern.LITERAL, Operation.IDEMPOTENT_WRITE
         )
@@ -125,6 +135,7 @@ def plan_access(
         )
         for p in partners
     ]
+    topics += [TopicSpec(receipts_topic(p), 1) for p in partners]
     topics += [
         TopicSpec(name, 1, (("cleanup.policy", "compact"),) if name == INDICATORS_TOPIC else ())
         for name in HUB_TOPICS

@@ -55,3 +55,14 @@ def group_lag(admin: KafkaCredentials, group: str, topic_prefix: str) -> dict[st
             if meta.offset >= 0
         },
     )
+
+
+def topics_with_prefix(creds: KafkaCredentials, prefix: str) -> list[str]:
+    """The topics starting with `prefix` that `creds` may describe."""
+    from hub.stack.provision import admin_client
+
+    client = admin_client(creds)
+    try:
+        return sorted(t for t in client.list_topics() if t.startswith(prefix))
+    finally:
+        client.close()

@@ -59,12 +59,15 @@ def apply_plan(
     plan: AccessPlan,
     password_of: Callable[[str], str],
 ) -> None:
-    """Create users, topics and ACLs; safe to run again (idempotent)."""
+    """Make the broker hold the plan: users, topics and ACLs created, and the ACLs
+    the plan no longer grants (an ended convention, a removed consumer) deleted.
+    Safe to run again (idempotent)."""
     client = admin_client(admin)
     try:
         _upsert_users(client, plan.users, password_of)
         _create_topics(client, plan)
         _create_acls(client, plan.acls)
+        _delete_acls(client, set(plan.acls))
     finally:
         client.close()
 
@@ -123,6 +126,49 @@ def _create_acls(client: KafkaAdminClient, rules: Iterable[AclRule]) -> None:
     _wait_for_acls(client, acls)
 
 
+EVERY_ACL = ACLFilter(
+    principal=None,
+    host=None,
+    operation=ACLOperation.ANY,
+    permission_type=ACLPermissionType.ANY,
+    resource_pattern=ResourcePatternFilter(ResourceType.ANY, None, ACLResourcePatternType.ANY),
+)
+
+
+def _delete_acls(client: KafkaAdminClient, kept: set[AclRule]) -> None:
+    """Delete every ACL of the broker that the plan does not hold, and wait until gone."""
+    wanted = {to_kafka_acl(rule) for rule in kept}
+    present, _ = client.describe_acls(EVERY_ACL)
+    stale = [acl for acl in present if acl not in wanted]
+    if not stale:
+        return
+    filters = [
+        ACLFilter(
+            principal=acl.principal,
+            host=acl.host,
+            operation=acl.operation,
+            permission_type=acl.permission_type,
+            resource_pattern=ResourcePatternFilter(
+                acl.resource_pattern.resource_type,
+                acl.resource_pattern.resource_name,
+                acl.resource_pattern.pattern_type,
+            ),
+        )
+        for acl in stale
+    ]
+    client.delete_acls(filters)
+    deadline = time.monotonic() + ACL_VISIBLE_TIMEOUT_S
+    while True:
+        present, _ = client.describe_acls(EVERY_ACL)
+        left = [acl for acl in present if acl not in wanted]
+        if not left:
+            log.info("deleted acls count=%d", len(stale))
+            return
+        if time.monotonic() > deadline:
+            raise ProvisionError("ACLs", f"{len(left)} still in force, e.g. {min(map(str, left))}")
+        time.sleep(0.1)
+
+
 def _wait_for_acls(
     client: KafkaAdminClient, acls: list[ACL], timeout_s: float = ACL_VISIBLE_TIMEOUT_S
 ) -> None:
@@ -132,17 +178,10 @@ def _wait_for_acls(
     applies them from the metadata log a moment later. Until then a partner
     that publishes right after `obshub up` is refused its own topic.
     """
-    everything = ACLFilter(
-        principal=None,
-        host=None,
-        operation=ACLOperation.ANY,
-        permission_type=ACLPermissionType.ANY,
-        resource_pattern=ResourcePatternFilter(ResourceType.ANY, None, ACLResourcePatternType.ANY),
-    )
     wanted = set(acls)
     deadline = time.monotonic() + timeout_s
     while True:
-        present, _ = client.describe_acls(everything)
+        present, _ = client.describe_acls(EVERY_ACL)
         missing = wanted - set(present)
         if not missing:
             return

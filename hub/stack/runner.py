@@ -90,24 +90,38 @@ class Stack:
         return self.credentials.ensure(ADMIN_PRINCIPAL)
 
     def access_plan(self) -> AccessPlan:
-        """Partners, Kafka-channel consumers and raw retention, from the conventions."""
+        """Partners, Kafka-channel consumers and raw retention, from the conventions
+        as they stand now: a draft gets nothing, an ended convention's partner keeps
+        its topics but loses its rights (`contracts.lifecycle`)."""
+        import datetime as dt
+
         from contracts.convention import Channel
+        from contracts.lifecycle import Standing
         from hub.context import ConventionBook
 
-        book = ConventionBook(self.settings.conventions_dir)
+        book = ConventionBook(self.settings.conventions_dir, keys_dir=self.settings.keys_dir)
         book.reload_if_changed()
-        partners = {c.producer for c in book.all()} | set(self.settings.partners)
+        survey = book.survey(dt.datetime.now(dt.UTC))
+        standing = survey.representatives()
+        in_force = [s.convention for s in standing if s.standing is Standing.IN_FORCE]
+        known = {s.convention.producer for s in standing}
+        ended = known - {c.producer for c in in_force}
+        partners = known | set(self.settings.partners)
+        writers = {c.producer for c in in_force} | (set(self.settings.partners) - ended)
         consumers = {
             name
-            for convention in book.all()
+            for convention in in_force
             for name, terms in convention.consumers.items()
             if terms.allows(Channel.KAFKA)
         }
         retention: dict[str, int] = {}
-        for convention in book.all():
+        for status in standing:
+            convention = status.convention
             days = convention.raw_retention_days
             retention[convention.producer] = max(days, retention.get(convention.producer, 0))
-        return plan_access(tuple(sorted(partners)), tuple(sorted(consumers)), retention)
+        return plan_access(
+            tuple(sorted(partners)), tuple(sorted(consumers)), retention, tuple(sorted(writers))
+        )
 
     def start_kafka(self, progress: Progress = _quiet) -> tuple[int, float | None]:
         """Start the broker if it is not running. Returns (pid, seconds to ready or None)."""

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from connectors import cli
 from connectors.publish import PublishError, PublishRequest, publish_extract
 from connectors.settings import ConnectorSettings
+from connectors.territory import TerritoryFileError
 from contracts.keys import load_sealing_private_key, load_verify_key
+from contracts.periods import PeriodError
 from schemas.catalog import load_catalog
 from schemas.codec import decode_block, decode_message
 from schemas.sealing import DropOpener
@@ -127,3 +133,112 @@ def test_an_expired_convention_is_refused(tmp_path: Path) -> None:
     later = dt.datetime(2028, 1, 2, tzinfo=dt.UTC)
     with pytest.raises(PublishError, match="caf33-obshub v1 is not in force"):
         publish_extract(request, settings(), lambda topic: ListSink(), now=later)
+
+
+# -- periods that have not started ------------------------------------------------
+
+CONVENTIONS = ROOT / "deploy" / "demo" / "conventions"
+DEC_1 = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
+
+
+def refusing_sink(topic: str) -> ListSink:
+    raise AssertionError("nothing may be sent")
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+@pytest.mark.parametrize(
+    ("convention", "dataset", "period", "message"),
+    [
+        ("caf33", None, "2027-06", "period '2027-06': has not started (it starts on 2027-06-01)"),
+        ("cd33", None, "2027-Q1", "period '2027-Q1': has not started (it starts on 2027-01-01)"),
+        ("cd33", None, "2027-02", "period '2027-Q1': has not started (it starts on 2027-01-01)"),
+        (
+            "insee",
+            "insee.population",
+            "2027",
+            "period '2027': has not started (it starts on 2027-01-01)",
+        ),
+    ],
+)
+def test_a_period_that_has_not_started_is_refused_before_anything_is_sent(
+    tmp_path: Path,
+    convention: str,
+    dataset: str | None,
+    period: str,
+    message: str,
+    dry_run: bool,
+) -> None:
+    request = PublishRequest(
+        CONVENTIONS / f"{convention}.yaml",
+        extract(tmp_path, 3),
+        period,
+        dataset=dataset,
+        dry_run=dry_run,
+    )
+    with pytest.raises(PeriodError) as refused:
+        publish_extract(request, settings(), refusing_sink, now=DEC_1)
+    assert str(refused.value) == message
+
+
+def test_the_current_period_is_accepted(tmp_path: Path) -> None:
+    sink = ListSink()
+    request = PublishRequest(CAF, extract(tmp_path, 30), "2026-12")
+    report = publish_extract(request, settings(), lambda topic: sink, now=DEC_1)
+    assert report.published and report.period == "2026-12"
+    assert len(sink.messages) == 3  # header, one chunk, trailer
+
+
+def test_the_cli_says_why_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OBSHUB_KEYS_DIR", str(KEYS))
+    monkeypatch.setattr(cli, "publish_extract", functools.partial(publish_extract, now=DEC_1))
+    args = ["--convention", str(CAF), "--source", str(extract(tmp_path, 3))]
+    result = CliRunner().invoke(cli.app, ["publish", *args, "--period", "2027-06", "--dry-run"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "obshub: error: period '2027-06': has not started (it starts on 2027-06-01)\n"
+    )
+
+
+# -- IRIS codes against the territory's reference list ----------------------------
+
+
+def extract_with_iris(tmp_path: Path, codes: list[str]) -> Path:
+    lines = [HEADER]
+    lines += [f"{100000 + i};{code};37;isole;0;1;0;0;1" for i, code in enumerate(codes)]
+    path = tmp_path / "caf.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+CODES = ["330630101", "330630199", "330690110", "332810101", "330690177", "330630102"]
+
+
+def test_iris_codes_are_checked_against_the_shipped_reference(tmp_path: Path) -> None:
+    request = PublishRequest(CAF, extract_with_iris(tmp_path, CODES), "2026-10", dry_run=True)
+    report = publish_extract(request, settings(), refusing_sink, now=NOW)  # the demo's iris.csv
+    assert report.tally.rows_accepted == 3
+    assert report.to_json()["rejections"] == {"outside_territory": 1, "unknown_iris": 2}
+    assert report.to_json()["rejected_rows_examples"] == {
+        "outside_territory": [5],
+        "unknown_iris": [3, 6],
+    }
+
+
+def test_without_a_reference_only_the_commune_is_checked(tmp_path: Path) -> None:
+    request = PublishRequest(CAF, extract_with_iris(tmp_path, CODES), "2026-10", dry_run=True)
+    no_reference = ConnectorSettings(keys_dir=KEYS, territory_file=None)
+    report = publish_extract(request, no_reference, refusing_sink, now=NOW)
+    assert report.to_json()["rejections"] == {"outside_territory": 1}
+
+
+def test_a_bad_reference_file_is_one_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "iris.csv"
+    bad.write_text("CODE_IRIS;LIB_IRIS\n330630101;Le Carré\n", encoding="utf-8")
+    (tmp_path / "x").mkdir()
+    request = PublishRequest(CAF, extract_with_iris(tmp_path / "x", CODES), "2026-10")
+    with pytest.raises(
+        TerritoryFileError, match=f"^{re.escape(f'territory file {bad}: no column DEPCOM')}"
+    ):
+        publish_extract(
+            request, ConnectorSettings(keys_dir=KEYS, territory_file=bad), refusing_sink, now=NOW
+        )

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from connectors.cli import app
 from connectors.publish import PublishRequest, publish_extract
 from connectors.settings import ConnectorSettings
-from connectors.synthetic import generate_columns, write_csv
+from connectors.synthetic import DEFAULT_TERRITORY, generate_columns, load_demo_territory, write_csv
 
 ROOT = Path(__file__).resolve().parents[3]
 CONVENTIONS = ROOT / "deploy" / "demo" / "conventions"
@@ -22,6 +22,7 @@ CASES = [
     ("france_travail.demandeurs", "francetravail33", 2000),
     ("departement.apa", "cd33", 800),
     ("ccas.aides", "ccas-bordeaux", 500),
+    ("ccas.aides", "ccas-le-bouscat", 200),
     ("insee.population", "insee", 0),
     ("insee.menages", "insee", 0),
 ]
@@ -32,7 +33,12 @@ def test_generated_extract_passes_its_convention(
     tmp_path: Path, dataset: str, partner: str, rows: int
 ) -> None:
     path = tmp_path / "extract.csv"
-    written = write_csv(path, generate_columns(dataset, rows or 1, "2026-10", seed=7))
+    land = load_demo_territory(DEFAULT_TERRITORY)
+    if partner.startswith("ccas-"):  # each CCAS covers its own commune only
+        land = land.within(["33063" if partner == "ccas-bordeaux" else "33069"])
+    written = write_csv(
+        path, generate_columns(dataset, rows or 1, "2026-10", seed=7, territory=land)
+    )
     request = PublishRequest(
         CONVENTIONS / f"{partner}.yaml", path, "2026-10", dataset=dataset, dry_run=True
     )

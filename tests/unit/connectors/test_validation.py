@@ -170,3 +170,81 @@ def test_dates_iso_and_french() -> None:
     assert [r["date_decision"] for r in records] == [dt.date(2026, 10, 3), dt.date(2026, 10, 4)]
     assert records[0]["montant_eur"] == 120.5
     assert tally.rejections == {"invalid:date_decision": 1}
+
+
+# -- IRIS codes checked as the hub checks them ----------------------------------
+
+# The territory's reference list: two IRIS of each convention commune, and one
+# of Mérignac (33281), a commune the hub knows but the convention does not cover.
+REFERENCE = frozenset({"330630101", "330630102", "330690101", "330690102", "332810101"})
+
+
+def iris_rows(*codes: str) -> list[list[str | None] | None]:
+    rows: list[list[str | None] | None] = []
+    for code in codes:
+        row: list[str | None] = list(GOOD)
+        row[HEADER.index("iris")] = code
+        rows.append(row)
+    return rows
+
+
+def with_reference(reference: frozenset[str] | None = REFERENCE) -> RowValidator:
+    return RowValidator.compile(
+        CAF, TERMS, ColumnMapping(), HEADER, Pseudonymiser(SECRET), reference
+    )
+
+
+def test_unknown_iris_and_iris_of_another_commune_are_rejected_with_their_rows() -> None:
+    rows = iris_rows(
+        "330630101",  # row 2: known, in the territory
+        "330630199",  # row 3: Bordeaux, but no such IRIS
+        "332810101",  # row 4: a known IRIS of a commune outside the convention
+        "330690102",  # row 5
+        "330500101",  # row 6: neither known nor in the territory
+        "330690177",  # row 7: Le Bouscat, no such IRIS
+        "330630199",  # row 8
+    )
+    records, tally = run(rows, with_reference())
+    assert [r["iris"] for r in records] == ["330630101", "330690102"]
+    assert tally.rejections == {"unknown_iris": 3, "outside_territory": 2}
+    assert tally.examples == {"unknown_iris": [3, 7, 8], "outside_territory": [4, 6]}
+    assert tally.rows_read == 7 and tally.rows_rejected == 5
+
+
+def test_without_a_reference_list_only_the_commune_is_checked() -> None:
+    records, tally = run(iris_rows("330630199", "332810101", "330690177"), with_reference(None))
+    assert [r["iris"] for r in records] == ["330630199", "330690177"]
+    assert tally.rejections == {"outside_territory": 1}
+    assert tally.examples == {"outside_territory": [3]}
+
+
+def test_a_refused_field_wins_over_the_iris_check() -> None:
+    rows = iris_rows("330630199", "330630199")
+    rows[0][HEADER.index("nb_enfants")] = "x"  # type: ignore[index]
+    _, tally = run(rows, with_reference())
+    assert tally.examples == {"invalid:nb_enfants": [2], "unknown_iris": [3]}
+
+
+def test_codes_are_checked_as_sent_stripped_and_mapped() -> None:
+    mapping = ColumnMapping(values={"iris": {"BX-1": "330630101", "BX-99": "330630199"}})
+    v = RowValidator.compile(CAF, TERMS, mapping, HEADER, Pseudonymiser(SECRET), REFERENCE)
+    records, tally = run(iris_rows(" 330630102 ", "BX-1", "BX-99"), v)
+    assert [r["iris"] for r in records] == ["330630102", "330630101"]
+    assert tally.examples == {"unknown_iris": [4]}
+
+
+def test_the_reference_list_is_only_for_datasets_located_by_iris() -> None:
+    apa = load_catalog().dataset("departement.apa", 1)
+    terms = DatasetTerms.model_validate(
+        {
+            "schema_versions": [1],
+            "cadence": "quarterly",
+            "territory": ["33063"],
+            "fields": {"id_beneficiaire": "pseudonymise", "carreau": "keep", "gir": "keep"},
+        }
+    )
+    header = ["id_beneficiaire", "carreau", "gir"]
+    v = RowValidator.compile(apa, terms, ColumnMapping(), header, Pseudonymiser(SECRET), REFERENCE)
+    rows: list[list[str | None] | None] = [["1", "CRS3035RES200mN2000000E3000000", "3"]]
+    records, tally = run(rows, v)  # a grid cell far away: the hub's to place, not ours
+    assert len(records) == 1 and tally.rejections == {}

@@ -1,7 +1,8 @@
 """Column-wise validation gives what a row-by-row loop over the converters gives.
 
 `row_by_row` is the loop `RowValidator.validate` replaced (per row, each
-field's converter in field order, the first refusal names the reason):
+field's converter in field order, the first refusal names the reason, then
+the IRIS code's commune and, with a reference list, the code itself):
 records, rejections, examples and their order must all be the same.
 """
 
@@ -17,7 +18,7 @@ from connectors.mapping import ColumnMapping
 from connectors.sources import RowBatch
 from connectors.validation import RowReject, RowValidator, Tally
 
-from .test_validation import GOOD, HEADER, validator
+from .test_validation import GOOD, HEADER, REFERENCE, validator, with_reference
 
 
 def row_by_row(v: RowValidator, batch: RowBatch, tally: Tally) -> list[dict[str, Any]]:
@@ -36,9 +37,14 @@ def row_by_row(v: RowValidator, batch: RowBatch, tally: Tally) -> list[dict[str,
         except RowReject as reject:
             tally.reject(reject.reason, number)
             continue
-        if v.location_field is not None and record[v.location_field][:5] not in v.territory:
-            tally.reject("outside_territory", number)
-            continue
+        if v.location_field is not None:
+            code = record[v.location_field]
+            if code[:5] not in v.territory:
+                tally.reject("outside_territory", number)
+                continue
+            if v.reference is not None and code not in v.reference:
+                tally.reject("unknown_iris", number)
+                continue
         records.append(record)
     tally.rows_read += len(batch.rows)
     tally.rows_accepted += len(records)
@@ -47,7 +53,7 @@ def row_by_row(v: RowValidator, batch: RowBatch, tally: Tally) -> list[dict[str,
 
 CELLS = {  # per column: good and faulty cells
     0: ["0123456", " 42 ", "", "x"],
-    1: ["330630101", "330690109", "999999999", "3306301", "", " 330630102 "],
+    1: ["330630101", "330690109", "999999999", "3306301", "", " 330630102 ", "332810101"],
     2: ["37", "17", "-3", "abc", "", "121", "40,0", "12.5"],
     3: ["isole", "monoparent", "autre", ""],
     4: ["0", "3", "21", "x", ""],
@@ -86,9 +92,14 @@ def assert_same_result(v_columns: RowValidator, v_rows: RowValidator, batch: Row
 
 
 @settings(max_examples=300, deadline=None)
-@given(batches=st.lists(rows(), min_size=1, max_size=4))
-def test_columns_equal_rows(batches: list[list[list[str | None] | None]]) -> None:
-    v_columns, v_rows = validator(), validator()
+@given(
+    batches=st.lists(rows(), min_size=1, max_size=4),
+    reference=st.sampled_from([None, REFERENCE]),
+)
+def test_columns_equal_rows(
+    batches: list[list[list[str | None] | None]], reference: frozenset[str] | None
+) -> None:
+    v_columns, v_rows = with_reference(reference), with_reference(reference)
     number = 2
     for batch_rows in batches:
         batch = RowBatch(list(range(number, number + len(batch_rows))), batch_rows)

@@ -19,7 +19,7 @@ DEMO = ROOT / "deploy" / "demo"
 KEYS_DIR = DEMO / "keys"
 CONVENTIONS_DIR = DEMO / "conventions"
 INDICATORS_FILE = DEMO / "indicators.yaml"
-PARTNERS = ("caf33", "francetravail33", "cd33", "ccas-bordeaux", "insee")
+PARTNERS = ("caf33", "francetravail33", "cd33", "ccas-bordeaux", "ccas-le-bouscat", "insee")
 HUB_OPERATOR = "hub-operator"
 
 IN_FORCE = datetime(2026, 6, 1, 12, tzinfo=UTC)

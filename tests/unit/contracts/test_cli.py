@@ -121,8 +121,69 @@ def test_an_instant_without_timezone_is_a_usage_error() -> None:
 def test_every_command_has_help() -> None:
     group = typer.main.get_command(app)
     commands = group.commands  # type: ignore[attr-defined]
-    assert set(commands) == {"keygen", "sign", "verify", "check"}
+    assert set(commands) == {"keygen", "sign", "verify", "check", "revoke", "secret"}
     assert all(command.help for command in commands.values())
     for name in commands:
         result = runner.invoke(app, [name, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_check_refuses_two_conventions_covering_one_commune(tmp_path: Path) -> None:
+    shutil.copytree(CONVENTIONS_DIR, tmp_path / "conventions")
+    path = tmp_path / "conventions" / "ccas-le-bouscat.yaml"
+    path.write_text(
+        path.read_text().replace('territory: ["33069"]', 'territory: ["33063", "33069"]')
+    )
+    result = runner.invoke(
+        app, ["check", str(tmp_path / "conventions"), "--at", "2026-06-01", "--keys", str(KEYS_DIR)]
+    )
+    assert result.exit_code == 1
+    overlap = [line for line in lines(result.stdout) if "both cover" in line]
+    assert len(overlap) == 1
+    assert "ccas-le-bouscat-obshub v1 and ccas-bordeaux-obshub v1" in overlap[0]
+    assert "ccas.aides in 33063" in overlap[0]
+
+
+def test_revoke_writes_a_revocation_signed_by_the_hub_operator(tmp_path: Path) -> None:
+    from contracts.keys import load_trust_store
+    from contracts.revocation import load_revocations
+
+    shutil.copytree(CONVENTIONS_DIR, tmp_path / "conventions")
+    conventions = tmp_path / "conventions"
+    args = ["revoke", "cd33-obshub", "--conventions", str(conventions)]
+    result = runner.invoke(
+        app,
+        [*args, "--reason", "fin de la convention", "--key", str(KEYS_DIR / "hub-operator.key")],
+    )
+    assert result.exit_code == 0, result.output
+    [revocation], problems = load_revocations(conventions)
+    assert not problems and revocation.convention == "cd33-obshub"
+    assert revocation.verifies(load_trust_store(KEYS_DIR)["hub-operator"])
+    refused = runner.invoke(app, [*args, "--reason", "moi", "--key", str(KEYS_DIR / "cd33.key")])
+    assert refused.exit_code == 1
+    assert "cd33 is not its hub operator" in refused.stderr
+    unknown = runner.invoke(
+        app,
+        [
+            "revoke",
+            "nobody",
+            "--conventions",
+            str(conventions),
+            "--reason",
+            "x",
+            "--key",
+            str(KEYS_DIR / "hub-operator.key"),
+        ],
+    )
+    assert unknown.exit_code == 1 and "no such convention" in unknown.stderr
+
+
+def test_secret_makes_a_pseudonymisation_secret(tmp_path: Path) -> None:
+    from contracts.keys import load_pseudonym_secret
+
+    result = runner.invoke(app, ["secret", "ccas-pessac", "--dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    secret = load_pseudonym_secret(tmp_path / "ccas-pessac.pseudonym.key")
+    assert len(secret) == 32
+    again = runner.invoke(app, ["secret", "ccas-pessac", "--dir", str(tmp_path)])
+    assert again.exit_code == 1  # never overwritten by accident: pseudonyms would change

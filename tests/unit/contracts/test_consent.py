@@ -3,9 +3,14 @@ from typing import Any
 
 import pytest
 
-from contracts.consent import ConsentReason, resolve_consent
+from contracts.consent import ConsentReason, Decision, resolve_consent
 from contracts.convention import Channel, Convention
 from contracts.errors import InstantError
+from contracts.indicators import IndicatorCatalog
+from contracts.keys import TrustStore
+from contracts.lifecycle import survey
+from contracts.revocation import Revocation
+from contracts.signing import sign_as
 from tests.unit.contracts.support import (
     AFTER,
     BEFORE,
@@ -14,6 +19,7 @@ from tests.unit.contracts.support import (
     demo_catalog,
     demo_conventions,
     demo_data,
+    demo_key,
     signed,
     trust,
     with_changes,
@@ -22,6 +28,39 @@ from tests.unit.contracts.support import (
 R = ConsentReason
 OBS, AGORA, CABINET = "observatoire-bordeaux", "agora-le-bouscat", "cabinet-etudes"
 CAF_ONLY = ("caf_allocataires", "caf_bas_revenus_part", "caf_monoparents_part")
+
+
+def decide(
+    consumer: str,
+    indicator: str,
+    channel: str,
+    instant: datetime,
+    conventions: list[Convention],
+    catalog: IndicatorCatalog,
+    keys: TrustStore,
+    revocations: tuple[Revocation, ...] = (),
+) -> Decision:
+    standing = survey(conventions, keys, revocations, instant)
+    return resolve_consent(consumer, indicator, channel, standing, catalog)
+
+
+def revoked(convention_id: str, party: str = "hub-operator") -> tuple[Revocation, ...]:
+    revocation = Revocation(convention_id, 1, IN_FORCE, "end of the agreement", party)
+    return (revocation.signed(demo_key(party)),)
+
+
+def without_key(party: str) -> TrustStore:
+    keys = trust()
+    return TrustStore({p: k for p, k in keys.items() if p != party}, "test")
+
+
+def draft_le_bouscat() -> list[Convention]:
+    """A second CCAS signed by the partner only, beside the demo conventions."""
+    data = {**demo_data("ccas-le-bouscat"), "id": "ccas-draft-obshub"}
+    data = with_changes(data, ("parties", "producer"), "ccas-draft")
+    data = with_changes(data, ("datasets", "ccas.aides", "territory"), ["33069"])
+    draft = build({**data, "signatures": {}})
+    return [*without("ccas-le-bouscat"), sign_as(draft, "ccas-draft", demo_key("ccas-le-bouscat"))]
 
 
 def without(producer: str) -> list[Convention]:
@@ -40,51 +79,67 @@ def renewed_caf() -> list[Convention]:
 
 
 # fmt: off
-CASES: list[tuple[str, str, str, str, Any, datetime, R]] = [
-    # (case, consumer, indicator, channel, conventions, instant, reason)
-    ("observatory, CAF count, api", OBS, "caf_allocataires", "api", None, IN_FORCE, R.GRANTED),
+CASES: list[tuple[str, str, str, str, Any, datetime, R, Any]] = [
+    # (case, consumer, indicator, channel, conventions, instant, reason, (keys, revocations))
+    ("observatory, CAF count, api", OBS, "caf_allocataires", "api", None, IN_FORCE, R.GRANTED,
+     None),
     ("observatory, cross-partner, kafka", OBS, "rsa_pour_100_menages", "kafka", None, IN_FORCE,
-     R.GRANTED),
+     R.GRANTED, None),
     ("observatory, APA over INSEE", OBS, "apa_domicile_pour_100_75plus", "api", None, IN_FORCE,
-     R.GRANTED),
-    ("agora, CAF share, api", AGORA, "caf_bas_revenus_part", "api", None, IN_FORCE, R.GRANTED),
+     R.GRANTED, None),
+    ("observatory, both CCAS", OBS, "ccas_aides_pour_1000_menages", "kafka", None, IN_FORCE,
+     R.GRANTED, None),
+    ("agora, CAF share, api", AGORA, "caf_bas_revenus_part", "api", None, IN_FORCE, R.GRANTED,
+     None),
     ("agora, CAF share, kafka", AGORA, "caf_monoparents_part", "kafka", None, IN_FORCE,
-     R.CHANNEL_NOT_ALLOWED),
+     R.CHANNEL_NOT_ALLOWED, None),
     ("agora, CAF x INSEE", AGORA, "rsa_pour_100_menages", "api", None, IN_FORCE,
-     R.INDICATOR_NOT_NAMED),
-    ("agora, France Travail", AGORA, "defm_cat_a", "api", None, IN_FORCE, R.CONSUMER_NOT_NAMED),
+     R.INDICATOR_NOT_NAMED, None),
+    ("agora, France Travail", AGORA, "defm_cat_a", "api", None, IN_FORCE, R.CONSUMER_NOT_NAMED,
+     None),
     ("cabinet, anything", CABINET, "caf_allocataires", "api", None, IN_FORCE,
-     R.CONSUMER_NOT_NAMED),
-    ("unknown indicator", OBS, "pauvrete_enfants", "api", None, IN_FORCE, R.UNKNOWN_INDICATOR),
-    ("unknown channel", OBS, "caf_allocataires", "mail", None, IN_FORCE, R.CHANNEL_NOT_ALLOWED),
+     R.CONSUMER_NOT_NAMED, None),
+    ("unknown indicator", OBS, "pauvrete_enfants", "api", None, IN_FORCE, R.UNKNOWN_INDICATOR,
+     None),
+    ("unknown channel", OBS, "caf_allocataires", "mail", None, IN_FORCE, R.CHANNEL_NOT_ALLOWED,
+     None),
     ("no France Travail convention", OBS, "defm_cat_a", "api", without("francetravail33"),
-     IN_FORCE, R.NO_CONVENTION),
+     IN_FORCE, R.NO_CONVENTION, None),
     ("no INSEE convention", OBS, "ccas_aides_pour_1000_menages", "api", without("insee"),
-     IN_FORCE, R.NO_CONVENTION),
-    ("expired", OBS, "defm_cat_a", "api", None, AFTER, R.CONVENTION_NOT_APPLICABLE),
-    ("not yet valid", OBS, "defm_cat_a", "api", None, BEFORE, R.CONVENTION_NOT_APPLICABLE),
-    ("unsigned CAF", OBS, "caf_allocataires", "api",
+     IN_FORCE, R.NO_CONVENTION, None),
+    ("expired", OBS, "defm_cat_a", "api", None, AFTER, R.CONVENTION_EXPIRED, None),
+    ("not yet valid: drafts only", OBS, "defm_cat_a", "api", None, BEFORE, R.NO_CONVENTION,
+     None),
+    ("unsigned CAF is a draft", OBS, "caf_allocataires", "api",
      replacing("caf33", build({**demo_data(), "signatures": {}})), IN_FORCE,
-     R.CONVENTION_NOT_APPLICABLE),
-    ("tampered CAF", OBS, "caf_allocataires", "api",
+     R.NO_CONVENTION, None),
+    ("tampered CAF is a draft", OBS, "caf_allocataires", "api",
      replacing("caf33", build(with_changes(demo_data(), ("consumers", CABINET),
                                            {"indicators": "all", "channels": ["api"]}))),
-     IN_FORCE, R.CONVENTION_NOT_APPLICABLE),
-    ("tampered INSEE blocks a CAF x INSEE indicator", OBS, "rsa_pour_100_menages", "api",
+     IN_FORCE, R.NO_CONVENTION, None),
+    ("tampered INSEE leaves no denominator", OBS, "rsa_pour_100_menages", "api",
      replacing("insee", build(with_changes(demo_data("insee"), ("raw_retention_days",), 365)))
-     , IN_FORCE, R.CONVENTION_NOT_APPLICABLE),
+     , IN_FORCE, R.NO_CONVENTION, None),
+    ("a partner-signed draft changes nothing", OBS, "ccas_aides_pour_1000_menages", "api",
+     draft_le_bouscat(), IN_FORCE, R.GRANTED, None),
+    ("revoked CCAS", OBS, "ccas_aides_pour_1000_menages", "api", None, IN_FORCE,
+     R.CONVENTION_REVOKED, (None, "ccas-le-bouscat-obshub")),
+    ("revocation signed by a partner counts for nothing", OBS, "ccas_aides_pour_1000_menages",
+     "api", None, IN_FORCE, R.GRANTED, (None, ("ccas-le-bouscat-obshub", "caf33"))),
+    ("key withdrawn from the trust store", OBS, "caf_allocataires", "api", None, IN_FORCE,
+     R.CONVENTION_REVOKED, ("caf33", None)),
     ("renewed convention in force", AGORA, "caf_allocataires", "api", renewed_caf(),
-     datetime(2028, 6, 1, tzinfo=UTC), R.GRANTED),
+     datetime(2028, 6, 1, tzinfo=UTC), R.GRANTED, None),
     ("renewal not yet in force, v1 still is", AGORA, "caf_allocataires", "api", renewed_caf(),
-     IN_FORCE, R.GRANTED),
+     IN_FORCE, R.GRANTED, None),
     ("between the two", AGORA, "caf_allocataires", "api", renewed_caf()[:-1], AFTER,
-     R.CONVENTION_NOT_APPLICABLE),
+     R.CONVENTION_EXPIRED, None),
 ]
 # fmt: on
 
 
 @pytest.mark.parametrize(
-    ("consumer", "indicator", "channel", "conventions", "instant", "reason"),
+    ("consumer", "indicator", "channel", "conventions", "instant", "reason", "change"),
     [case[1:] for case in CASES],
     ids=[case[0] for case in CASES],
 )
@@ -95,15 +150,25 @@ def test_consent_table(
     conventions: list[Convention] | None,
     instant: datetime,
     reason: ConsentReason,
+    change: tuple[str | None, Any] | None,
 ) -> None:
-    decision = resolve_consent(
+    keys, revocations = trust(), ()
+    if change is not None:
+        withdrawn, revoke = change
+        keys = without_key(withdrawn) if withdrawn else keys
+        if isinstance(revoke, tuple):
+            revocations = revoked(*revoke)
+        elif revoke:
+            revocations = revoked(revoke)
+    decision = decide(
         consumer,
         indicator,
         channel,
         instant,
         demo_conventions() if conventions is None else conventions,
         demo_catalog(),
-        trust(),
+        keys,
+        revocations,
     )
     assert decision.reason is reason, decision.message
     assert decision.granted is (reason is ConsentReason.GRANTED)
@@ -111,12 +176,12 @@ def test_consent_table(
 
 
 def test_every_reason_is_covered_by_the_table() -> None:
-    assert {case[-1] for case in CASES} == set(ConsentReason)
+    assert {case[-2] for case in CASES} == set(ConsentReason)
 
 
 @pytest.mark.parametrize("indicator", CAF_ONLY)
 def test_agora_gets_the_caf_only_indicators_by_api(indicator: str) -> None:
-    decision = resolve_consent(
+    decision = decide(
         AGORA, indicator, Channel.API, IN_FORCE, demo_conventions(), demo_catalog(), trust()
     )
     assert decision.granted and decision.conventions == ("caf33-obshub v1",)
@@ -126,14 +191,14 @@ def test_the_observatory_gets_every_indicator_on_both_channels() -> None:
     catalog = demo_catalog()
     for indicator in catalog.ids():
         for channel in Channel:
-            decision = resolve_consent(
+            decision = decide(
                 OBS, indicator, channel, IN_FORCE, demo_conventions(), catalog, trust()
             )
             assert decision.granted, decision.message
 
 
 def test_the_renewal_is_the_contributing_convention() -> None:
-    decision = resolve_consent(
+    decision = decide(
         AGORA,
         "caf_allocataires",
         "api",
@@ -146,7 +211,7 @@ def test_the_renewal_is_the_contributing_convention() -> None:
 
 
 def test_denials_say_which_convention_and_why() -> None:
-    decision = resolve_consent(
+    decision = decide(
         OBS, "rsa_pour_100_menages", "api", AFTER, demo_conventions(), demo_catalog(), trust()
     )
     assert "caf33-obshub v1" in decision.message and "expired" in decision.message
@@ -154,7 +219,7 @@ def test_denials_say_which_convention_and_why() -> None:
 
 def test_a_naive_instant_is_refused() -> None:
     with pytest.raises(InstantError):
-        resolve_consent(
+        decide(
             OBS,
             "defm_cat_a",
             "api",

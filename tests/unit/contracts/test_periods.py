@@ -1,6 +1,15 @@
+import datetime as dt
+
 import pytest
 
-from contracts.periods import PeriodError, check_period, normalise_period, period_start
+from contracts.errors import InstantError
+from contracts.periods import (
+    PeriodError,
+    check_period,
+    check_period_started,
+    normalise_period,
+    period_start,
+)
 
 
 @pytest.mark.parametrize(
@@ -42,3 +51,50 @@ def test_check_period_wants_the_exact_form() -> None:
 def test_order() -> None:
     periods = ["2026-10", "2026", "2025-Q4", "2026-Q3"]
     assert sorted(periods, key=period_start) == ["2025-Q4", "2026", "2026-Q3", "2026-10"]
+
+
+DEC_1 = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+JUST_BEFORE = dt.timedelta(microseconds=1)
+
+
+@pytest.mark.parametrize(
+    ("period", "now", "starts"),
+    [
+        ("2027-06", DEC_1, "2027-06-01"),  # monthly
+        ("2026-12", DEC_1 - JUST_BEFORE, "2026-12-01"),
+        ("2027-Q1", DEC_1, "2027-01-01"),  # quarterly
+        ("2026-Q4", dt.datetime(2026, 10, 1, tzinfo=dt.UTC) - JUST_BEFORE, "2026-10-01"),
+        ("2027", DEC_1, "2027-01-01"),  # yearly
+        ("2026", dt.datetime(2026, 1, 1, tzinfo=dt.UTC) - JUST_BEFORE, "2026-01-01"),
+    ],
+)
+def test_a_period_that_has_not_started_is_refused(
+    period: str, now: dt.datetime, starts: str
+) -> None:
+    with pytest.raises(PeriodError) as refused:
+        check_period_started(period, now)
+    assert str(refused.value) == f"period '{period}': has not started (it starts on {starts})"
+    assert refused.value.period == period
+
+
+@pytest.mark.parametrize(
+    "period", ["2026-12", "2026-11", "2026-Q4", "2026-Q1", "2026", "2025", "2025-Q4"]
+)
+def test_a_period_that_has_started_is_accepted(period: str) -> None:
+    check_period_started(period, DEC_1)  # the current month, quarter and year, and earlier ones
+
+
+def test_a_period_starts_at_midnight_utc() -> None:
+    check_period_started("2027-01", dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
+    paris = dt.timezone(dt.timedelta(hours=1))
+    with pytest.raises(PeriodError, match="has not started"):  # 2026-12-31T23:30 UTC
+        check_period_started("2027-01", dt.datetime(2027, 1, 1, 0, 30, tzinfo=paris))
+    azores = dt.timezone(dt.timedelta(hours=-1))  # 2027-01-01T00:30 UTC
+    check_period_started("2027", dt.datetime(2026, 12, 31, 23, 30, tzinfo=azores))
+
+
+def test_the_instant_must_be_aware_and_the_period_well_formed() -> None:
+    with pytest.raises(InstantError):
+        check_period_started("2026-10", dt.datetime(2026, 12, 1))
+    with pytest.raises(PeriodError, match="expected YYYY-MM"):
+        check_period_started("2026-13", DEC_1)

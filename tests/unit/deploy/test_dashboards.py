@@ -188,6 +188,8 @@ def _drop(m: HubMetrics) -> None:
         m.drops.labels(partner, convention, dataset, "rejected").inc()
         m.records.labels(partner, convention, dataset, "aggregated").inc(5000)
         m.records.labels(partner, convention, dataset, "rejected").inc(12)
+        m.receipts.labels(partner, "accepted").inc()
+        m.receipts.labels(partner, "rejected").inc()
         m.drop_to_indicator.labels(dataset).observe(1.7)
     m.drop_rejections.labels("caf33", "caf33-obshub", "bad_chunk").inc()
     m.record_rejections.labels("caf33", "caf.allocataires", "outside_territory").inc(12)

@@ -12,8 +12,20 @@ def test_partner_writes_its_own_drops_topic_only() -> None:
     assert topic_rules == {
         AclRule("User:caf33", Resource.TOPIC, "drops.caf33", Pattern.LITERAL, Operation.WRITE),
         AclRule("User:caf33", Resource.TOPIC, "drops.caf33", Pattern.LITERAL, Operation.DESCRIBE),
+        AclRule("User:caf33", Resource.TOPIC, "receipts.caf33", Pattern.LITERAL, Operation.READ),
+        AclRule(
+            "User:caf33", Resource.TOPIC, "receipts.caf33", Pattern.LITERAL, Operation.DESCRIBE
+        ),
     }
-    assert not any(r.operation is Operation.READ for r in rules_of("caf33"))
+    reads = {r.name for r in rules_of("caf33") if r.operation is Operation.READ}
+    assert reads == {"receipts.caf33"}  # its own receipts, nothing else
+
+
+def test_a_partner_whose_convention_ended_keeps_its_topics_but_no_rights() -> None:
+    plan = plan_access(("caf33", "insee"), (), writers=("insee",))
+    assert {"drops.caf33", "receipts.caf33"} <= {t.name for t in plan.topics}
+    assert not [r for r in plan.acls if r.principal == "User:caf33"]
+    assert [r for r in plan.acls if r.principal == "User:insee"]
 
 
 def test_consumer_reads_its_own_topic_and_groups_only() -> None:
@@ -41,6 +53,8 @@ def test_topics_and_users() -> None:
     assert names == {
         "drops.caf33",
         "drops.insee",
+        "receipts.caf33",
+        "receipts.insee",
         "hub.quarantine",
         "hub.aggregates",
         "hub.audit",

@@ -189,7 +189,7 @@ def test_an_expired_convention_stops_the_flow_at_once(api: Api) -> None:
     response = api.client.get("/v1/indicators/caf_allocataires", headers=headers)
     assert response.status_code == 403
     detail = response.json()["detail"]
-    assert detail["reason"] == "convention_not_applicable"
+    assert detail["reason"] == "convention_expired"
     assert "expired" in detail["message"]
     assert api.client.get("/v1/indicators", headers=headers).status_code == 403
 
@@ -217,7 +217,9 @@ def test_a_tampered_convention_stops_the_flow(api: Api) -> None:
     path.write_text(path.read_text().replace("raw_retention_days: 7", "raw_retention_days: 8"))
     response = api.client.get("/v1/indicators/caf_allocataires", headers=headers)
     assert response.status_code == 403
-    assert response.json()["detail"]["reason"] == "convention_not_applicable"
+    # a tampered file is a draft: no convention in force provides the CAF's data
+    assert response.json()["detail"]["reason"] == "no_convention"
+    assert "caf33-obshub v1" in response.json()["detail"]["message"]
 
 
 def test_unreadable_conventions_fail_closed(api: Api) -> None:

@@ -27,7 +27,7 @@ def test_decisions_follow_the_demo_conventions(conventions: Path) -> None:
     denied = governance.decide("agora-le-bouscat", "defm_cat_a", IN_FORCE)
     assert denied.reason is ConsentReason.CONSUMER_NOT_NAMED
     expired = governance.decide("observatoire-bordeaux", "defm_cat_a", EXPIRED)
-    assert expired.reason is ConsentReason.CONVENTION_NOT_APPLICABLE
+    assert expired.reason is ConsentReason.CONVENTION_EXPIRED
 
 
 def test_decide_all_lists_the_whole_catalog(conventions: Path) -> None:

@@ -13,13 +13,9 @@ def test_only_consumers_with_the_kafka_channel_are_candidates() -> None:
 
 def test_consent_is_resolved_at_the_instant_of_the_release() -> None:
     now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
-    granted = fanout_decisions(
-        "rsa_pour_100_menages", now, CTX.conventions.all(), CTX.indicators, CTX.trust
-    )
+    granted = fanout_decisions("rsa_pour_100_menages", CTX.conventions.survey(now), CTX.indicators)
     assert granted["observatoire-bordeaux"].granted
     later = dt.datetime(2028, 1, 2, tzinfo=dt.UTC)  # every demo convention has expired
-    denied = fanout_decisions(
-        "rsa_pour_100_menages", later, CTX.conventions.all(), CTX.indicators, CTX.trust
-    )
+    denied = fanout_decisions("rsa_pour_100_menages", CTX.conventions.survey(later), CTX.indicators)
     assert not denied["observatoire-bordeaux"].granted
-    assert denied["observatoire-bordeaux"].reason.value == "convention_not_applicable"
+    assert denied["observatoire-bordeaux"].reason.value == "convention_expired"

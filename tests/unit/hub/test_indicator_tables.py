@@ -126,8 +126,8 @@ def test_cross_dataset_join_insee_yearly_caf_monthly() -> None:
     )
     chosen = contributing_drops(RSA, "2026-01", aggregates)
     assert chosen is not None
-    assert chosen["insee.menages"] is insee_2026
-    assert chosen["caf.allocataires"].period == "2026-01"
+    assert chosen["insee.menages"] == (insee_2026,)
+    assert [d.period for d in chosen["caf.allocataires"]] == ["2026-01"]
 
 
 def test_not_computable_without_a_drop_of_every_input() -> None:
@@ -228,3 +228,46 @@ def test_records_to_table_commune_totals_are_exact(chunk_size: int) -> None:
     table = build_indicator_table(RSA, "2026-03", aggregates, TERRITORY)
     expected = Counter(r["iris"][:5] for r in records if r["rsa"] == 1)
     assert {code: num for code, (num, _) in cells(table, Level.COMMUNE).items()} == expected
+
+
+# ---- many conventions per dataset
+
+CCAS = indicator("ccas_aides_pour_1000_menages")
+AIDES = selection_key(CCAS.numerator)
+CCAS_MENAGES = selection_key(CCAS.denominator)  # type: ignore[arg-type]
+
+
+def ccas_drop(convention: str, period: str, aides: Mapping[str, float], name: str) -> DropAggregate:
+    made = drop("ccas.aides", period, {AIDES: aides}, name)
+    return DropAggregate(**{**made.__dict__, "convention_id": convention})
+
+
+def test_two_ccas_on_one_dataset_add_up_and_never_replace_each_other() -> None:
+    bordeaux = ccas_drop("ccas-bordeaux-obshub", "2026-11", {BORDEAUX[0]: 30}, "b1")
+    bouscat = ccas_drop("ccas-le-bouscat-obshub", "2026-11", {BOUSCAT[0]: 12}, "l1")
+    bordeaux_fix = ccas_drop("ccas-bordeaux-obshub", "2026-11", {BORDEAUX[0]: 31}, "b2")
+    menages = drop("insee.menages", "2025", {CCAS_MENAGES: dict.fromkeys(IRIS, 500.0)})
+    # Le Bouscat's drop accepted after Bordeaux's, then Bordeaux corrected: all count
+    aggregates = {"ccas.aides": [bordeaux, bouscat, bordeaux_fix], "insee.menages": [menages]}
+    chosen = contributing_drops(CCAS, "2026-11", aggregates)
+    assert chosen is not None and [d.drop_id for d in chosen["ccas.aides"]] == ["b2", "l1"]
+    table = build_indicator_table(CCAS, "2026-11", aggregates, TERRITORY)
+    communes = cells(table, Level.COMMUNE)
+    assert communes["33063"][0] == 31 and communes["33069"][0] == 12
+    iris = cells(table, Level.IRIS)
+    assert iris[BORDEAUX[0]][0] == 31 and iris[BOUSCAT[0]][0] == 12
+
+
+def test_a_commune_no_convention_covers_has_no_row_rather_than_a_false_zero() -> None:
+    bordeaux = ccas_drop("ccas-bordeaux-obshub", "2026-11", {BORDEAUX[0]: 30}, "b1")
+    menages = drop("insee.menages", "2025", {CCAS_MENAGES: dict.fromkeys(IRIS, 500.0)})
+    menages = DropAggregate(**{**menages.__dict__, "convention_id": "insee-obshub"})
+    aggregates = {"ccas.aides": [bordeaux], "insee.menages": [menages]}
+    coverage = {
+        ("ccas-bordeaux-obshub", "ccas.aides"): ["33063"],
+        ("ccas-le-bouscat-obshub", "ccas.aides"): ["33069"],
+        ("insee-obshub", "insee.menages"): ["33063", "33069"],
+    }
+    table = build_indicator_table(CCAS, "2026-11", aggregates, TERRITORY, coverage)
+    assert set(cells(table, Level.COMMUNE)) == {"33063"}
+    assert set(cells(table, Level.IRIS)) == set(BORDEAUX)

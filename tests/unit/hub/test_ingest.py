@@ -24,11 +24,14 @@ def ctx() -> HubContext:
 
 
 def run(
-    ctx: HubContext, messages: Sequence[DropMessage], state: dict[str, Any] | None = None
+    ctx: HubContext,
+    messages: Sequence[DropMessage],
+    state: dict[str, Any] | None = None,
+    now: dt.datetime = NOW,
 ) -> tuple[list[Outcome], dict[str, Any] | None]:
     outcomes = []
     for message in messages:
-        outcome = ingest_message(ctx, message, state, NOW)
+        outcome = ingest_message(ctx, message, state, now)
         if outcome.state is not None:
             state = outcome.state
         outcomes.append(outcome)
@@ -105,13 +108,15 @@ def test_a_drop_replayed_on_another_partners_topic_is_rejected(ctx: HubContext) 
     assert rejection(outcomes)[0] == "partner_mismatch"
 
 
-def test_a_drop_made_after_the_convention_expired_is_rejected(ctx: HubContext) -> None:
+def test_a_drop_read_after_the_convention_expired_is_rejected(ctx: HubContext) -> None:
+    # judged when the hub reads it, whatever time the drop claims for itself
     later = dt.datetime(2028, 1, 3, tzinfo=dt.UTC)
-    outcomes, state = run(ctx, build_drop([caf_record(1)], created=later))
-    assert state is not None and state["reason"] == "convention_not_applicable"
-    assert (
-        "expired" in outcomes[0].quarantine[0].detail or "valid" in outcomes[0].quarantine[0].detail
-    )
+    outcomes, state = run(ctx, build_drop([caf_record(1)]), now=later)
+    assert state is not None and state["reason"] == "convention_expired"
+    assert "expired" in outcomes[0].quarantine[0].detail
+    receipt = outcomes[0].receipt
+    assert receipt is not None and not receipt.accepted
+    assert receipt.reason == "convention_expired" and receipt.partner == "caf33"
 
 
 def test_a_period_not_of_the_cadence_is_rejected(ctx: HubContext) -> None:
@@ -155,3 +160,50 @@ def test_a_value_in_a_field_the_convention_drops_does_not_reject_the_drop(ctx: H
     outcomes, state = run(ctx, build_drop(records))
     assert state is not None and state["status"] == "accepted"
     assert outcomes[-1].aggregate is not None and outcomes[-1].aggregate.records == 10
+
+
+def ccas_record(i: int, iris: str) -> dict[str, Any]:
+    return {
+        "id_demandeur": f"{i:064x}",
+        "iris": iris,
+        "type_aide": "alimentaire",
+        "montant_eur": 50.0,
+        "date_decision": None,
+    }
+
+
+def test_a_ccas_record_in_another_ccas_commune_is_rejected(ctx: HubContext) -> None:
+    # the CCAS of Bordeaux covers 33063; 33069 is the CCAS of Le Bouscat's
+    records = [ccas_record(i, "330630101" if i % 2 else "330690102") for i in range(40)]
+    outcomes, state = run(
+        ctx, build_drop(records, partner="ccas-bordeaux", dataset="ccas.aides", version=1)
+    )
+    assert state is not None and state["status"] == "accepted"
+    aggregate = outcomes[-1].aggregate
+    assert aggregate is not None and aggregate.records == 20
+    assert aggregate.rejected == {"outside_convention_territory": 20}
+    assert all(set(c) == {"330630101"} for c in aggregate.counts.values())
+
+
+def test_records_are_counted_when_the_drop_is_accepted_and_receipted(ctx: HubContext) -> None:
+    outcomes, closed = run(ctx, build_drop([caf_record(i) for i in range(150)]))
+    assert [o.records_aggregated for o in outcomes] == [0, 0, 0, 150]
+    receipts = [o.receipt for o in outcomes if o.receipt is not None]
+    assert len(receipts) == 1 and receipts[0].accepted and receipts[0].records_aggregated == 150
+    again, _ = run(ctx, build_drop([caf_record(i) for i in range(150)])[:1], state=closed)
+    assert again[0].receipt is not None and again[0].receipt.repeat
+
+
+def test_records_of_a_rejected_drop_are_never_counted_as_aggregated(ctx: HubContext) -> None:
+    outcomes, state = run(ctx, build_drop([caf_record(i) for i in range(150)], signer="insee"))
+    assert state is not None and state["reason"] == "bad_signature"
+    assert sum(o.records_aggregated for o in outcomes) == 0
+    assert outcomes[-1].records_rejected == {"drop_rejected": 150}
+    receipt = outcomes[-1].receipt
+    assert receipt is not None and not receipt.accepted and receipt.reason == "bad_signature"
+
+
+def test_a_period_that_has_not_started_is_rejected(ctx: HubContext) -> None:
+    outcomes, state = run(ctx, build_drop([caf_record(1)], period="2027-06"))
+    assert state is not None and state["reason"] == "future_period"
+    assert "2027-06" in outcomes[0].quarantine[0].detail

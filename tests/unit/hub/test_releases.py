@@ -14,6 +14,7 @@ from hub.tables import CellStatus, DropAggregate, selection_key
 
 CTX = load_context(HubSettings())
 CAF = "caf.allocataires"
+IN_FORCE = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 
 def caf_drop(counts: dict[str, tuple[int, int, int]]) -> DropAggregate:
@@ -60,7 +61,9 @@ IRIS = CTX.territory.iris
 )
 def test_no_release_publishes_a_count_another_one_hides(values: list[tuple[int, int, int]]) -> None:
     drop = caf_drop(dict(zip(IRIS, values, strict=True)))
-    planned = releases_for(CAF, CTX.indicators, {CAF: [drop]}, CTX.territory, CTX.conventions)
+    planned = releases_for(
+        CAF, CTX.indicators, {CAF: [drop]}, CTX.territory, CTX.conventions.survey(IN_FORCE)
+    ).releases
     assert {p.indicator.id for p in planned} == {
         "caf_allocataires",
         "caf_bas_revenus_part",
@@ -85,9 +88,41 @@ def test_a_small_iris_is_hidden_in_every_release_that_counts_its_households() ->
     small = IRIS[1]
     counts[small] = (7, 3, 2)
     planned = releases_for(
-        CAF, CTX.indicators, {CAF: [caf_drop(counts)]}, CTX.territory, CTX.conventions
-    )
+        CAF,
+        CTX.indicators,
+        {CAF: [caf_drop(counts)]},
+        CTX.territory,
+        CTX.conventions.survey(IN_FORCE),
+    ).releases
     for plan in planned:
         rows = [row for _, row in indicator_rows(plan, dt.datetime.now(dt.UTC))]
         row = next(r for r in rows if r["level"] == "iris" and r["code"] == small)
         assert row["status"] == "secret" and row["denominator"] is None, plan.indicator.id
+
+
+def test_an_ended_convention_holds_its_indicators_with_the_reason() -> None:
+    from contracts.keys import TrustStore
+    from contracts.lifecycle import survey
+
+    keys = CTX.trust
+    withdrawn = TrustStore({p: k for p, k in keys.items() if p != "caf33"}, "test")
+    standing = survey(CTX.conventions.all(), withdrawn, (), IN_FORCE)
+    counts = {iris: (300, 120, 90) for iris in IRIS}
+    plan = releases_for(CAF, CTX.indicators, {CAF: [caf_drop(counts)]}, CTX.territory, standing)
+    assert plan.releases == []
+    assert {(h.indicator, h.reason) for h in plan.held} >= {
+        ("caf_allocataires", "convention_revoked"),
+        ("caf_bas_revenus_part", "convention_revoked"),
+    }
+    expired = CTX.conventions.survey(dt.datetime(2028, 1, 2, tzinfo=dt.UTC))
+    plan = releases_for(CAF, CTX.indicators, {CAF: [caf_drop(counts)]}, CTX.territory, expired)
+    assert plan.releases == [] and {h.reason for h in plan.held} == {"convention_expired"}
+
+
+def test_drops_of_a_convention_the_hub_no_longer_holds_count_for_nothing() -> None:
+    counts = {iris: (300, 120, 90) for iris in IRIS}
+    stranger = DropAggregate(**{**caf_drop(counts).__dict__, "convention_id": "gone-obshub"})
+    plan = releases_for(
+        CAF, CTX.indicators, {CAF: [stranger]}, CTX.territory, CTX.conventions.survey(IN_FORCE)
+    )
+    assert plan.releases == [] and plan.held == []  # no period of its own to publish

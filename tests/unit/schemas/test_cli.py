@@ -18,7 +18,7 @@ def test_check_passes_on_the_shipped_catalog() -> None:
     result = runner.invoke(app, ["check"])
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("OK: 6 datasets, 7 protocol messages")
+    assert len(lines) == 1 and lines[0].startswith("OK: 6 datasets, 8 protocol messages")
 
 
 def test_check_prints_one_line_per_problem_and_exits_1(tmp_path: Path) -> None:
@@ -50,7 +50,7 @@ def test_list_shows_every_version_with_its_fingerprint() -> None:
     result = runner.invoke(app, ["list"])
     assert result.exit_code == 0
     assert "caf.allocataires             v2   11de23f38c201686" in result.output
-    assert len(result.output.strip().splitlines()) == 14
+    assert len(result.output.strip().splitlines()) == 15
 
 
 @pytest.mark.parametrize("command", typer.main.get_command(app).commands)  # type: ignore[attr-defined]
