@@ -13,6 +13,7 @@ import typer
 
 from connectors.errors import ConnectorError
 from connectors.publish import Progress, PublishReport, PublishRequest, publish_extract
+from connectors.receipts import HubVerdict
 from connectors.settings import ConnectorSettings
 from connectors.synthetic import FAULT_KINDS
 from contracts.errors import ContractError
@@ -54,13 +55,23 @@ def progress_display(enabled: bool) -> Iterator[Progress | None]:
         yield update
 
 
+def format_verdict(verdict: HubVerdict | None) -> str:
+    """What the hub's receipt said, as the end of the report's first line."""
+    if verdict is None:
+        return ""
+    if not verdict.accepted:
+        return f"; REJECTED by the hub: {verdict.reason}"
+    again = ", a repeat: nothing changed" if verdict.repeat else ""
+    return f"; accepted by the hub ({verdict.records_aggregated} records counted{again})"
+
+
 def format_report(report: PublishReport) -> str:
     """The human report: counts, then each rejection reason with example rows."""
     t = report.tally
     if report.dry_run:
         state = "dry run: nothing sent"
     elif report.published:
-        state = f"published to {report.topic}"
+        state = f"published to {report.topic}" + format_verdict(report.hub)
     else:
         state = "NOT published: no valid row"
     lines = [
@@ -87,9 +98,15 @@ def publish(
     dry_run: bool = typer.Option(False, "--dry-run", help="validate and report; send nothing"),
     report: Path | None = typer.Option(None, "--report", help="also write the report as JSON"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress, one summary line (cron)"),
+    no_wait: bool = typer.Option(
+        False, "--no-wait", help="do not wait for the hub's receipt (OBSHUB_RECEIPT_TIMEOUT_S)"
+    ),
 ) -> None:
-    """Validate, pseudonymise, seal and publish an extract as one drop."""
-    request = PublishRequest(convention, source, period, dataset, mapping, sheet, dry_run)
+    """Validate, pseudonymise, seal and publish an extract as one drop, then wait
+    for the hub's signed receipt: exit 1 with the hub's reason if it rejected it."""
+    request = PublishRequest(
+        convention, source, period, dataset, mapping, sheet, dry_run, wait=not no_wait
+    )
     show_progress = not quiet and sys.stderr.isatty()
     with progress_display(show_progress) as progress:
         try:
@@ -102,6 +119,13 @@ def publish(
     if report is not None:
         report.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
     if result.tally.rows_accepted == 0:
+        raise typer.Exit(1)
+    if result.hub is not None and not result.hub.accepted:
+        typer.echo(
+            f"obshub: error: drop {result.drop_id} rejected by the hub: "
+            f"{result.hub.reason}: {result.hub.detail}",
+            err=True,
+        )
         raise typer.Exit(1)
 
 

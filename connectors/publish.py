@@ -26,6 +26,7 @@ from connectors.drop import DropIdentity, DropWriter, derive_drop_id, file_diges
 from connectors.errors import ConnectorError
 from connectors.mapping import ColumnMapping, load_mapping
 from connectors.pseudonymise import Pseudonymiser
+from connectors.receipts import HubVerdict
 from connectors.settings import ConnectorSettings
 from connectors.sources import open_source
 from connectors.validation import RowValidator, Tally
@@ -61,6 +62,7 @@ class PublishRequest:
     mapping: Path | None = None
     sheet: str | None = None
     dry_run: bool = False
+    wait: bool = False  # wait for the hub's receipt (the CLI's default)
 
 
 @dataclass
@@ -77,6 +79,7 @@ class PublishReport:
     dry_run: bool = False
     seconds: float = 0.0
     examples: dict[str, list[int]] = field(default_factory=dict)
+    hub: HubVerdict | None = None  # the hub's receipt, when waited for
 
     def to_json(self) -> dict[str, Any]:
         """The `--report` file (INTERFACES.md), with row numbers per reason added."""
@@ -94,6 +97,7 @@ class PublishReport:
             "published": self.published,
             "dry_run": self.dry_run,
             "seconds": round(self.seconds, 3),
+            "hub": None if self.hub is None else self.hub.to_json(),
         }
 
 
@@ -137,13 +141,23 @@ def check_in_force(convention: Convention, settings: ConnectorSettings, now: dt.
 Progress = Callable[[int, int], None]  # (rows read, rows accepted) so far
 
 
+class Receipts(Protocol):
+    """Where the hub's receipt comes from (`connectors.receipts.ReceiptListener`)."""
+
+    def wait(self, drop_id: str, timeout_s: float) -> HubVerdict: ...
+    def close(self) -> None: ...
+
+
 def publish_extract(
     request: PublishRequest,
     settings: ConnectorSettings,
     sink_factory: Callable[[str], Sink] | None = None,
     progress: Progress | None = None,
     now: dt.datetime | None = None,
+    receipts_factory: Callable[[], Receipts] | None = None,
 ) -> PublishReport:
+    """Publish the extract as one drop; with `request.wait`, also wait for the
+    hub's receipt (listening from before the first message is sent)."""
     started = time.monotonic()
     now = now or dt.datetime.now(dt.UTC)
     catalog = load_catalog()
@@ -184,16 +198,19 @@ def publish_extract(
         now,
     )
     sink: Sink | None = None
+    receipts: Receipts | None = None
     key = drop_id.encode()
     pending: list[dict[str, Any]] = []
     chunk_size = settings.chunk_size
 
     def emit(records: list[dict[str, Any]]) -> None:
-        nonlocal sink
+        nonlocal sink, receipts
         if request.dry_run:
             writer.count(records)
             return
         if sink is None:
+            if request.wait:
+                receipts = (receipts_factory or kafka_receipts(settings, convention))()
             sink = (sink_factory or kafka_sink(settings, partner))(topic)
             sink.send(topic, key, writer.header())
         for message in writer.chunks_for(records, MAX_PLAINTEXT_BYTES):
@@ -213,12 +230,36 @@ def publish_extract(
             sink.send(topic, key, writer.trailer(report.tally))
             sink.flush()
             report.published = True
+        if receipts is not None:
+            report.hub = receipts.wait(drop_id, settings.receipt_timeout_s)
     finally:
         if sink is not None:
             sink.close()
+        if receipts is not None:
+            receipts.close()
     report.chunks = writer.chunks
     report.seconds = time.monotonic() - started
     return report
+
+
+def kafka_receipts(settings: ConnectorSettings, convention: Convention) -> Callable[[], Receipts]:
+    """Receipts read with the partner's credentials, verified with the key of the
+    convention's hub operator from the partner's trust store."""
+
+    def make() -> Receipts:
+        from connectors.receipts import ReceiptListener
+
+        operator = convention.parties.hub_operator
+        keys = load_trust_store(settings.keys_dir)
+        if operator not in keys:
+            raise PublishError(
+                f"no public key for the hub operator {operator} in {settings.keys_dir}: "
+                "receipts cannot be verified"
+            )
+        creds = settings.kafka_credentials(convention.producer)
+        return ReceiptListener(creds, convention.producer, load_catalog(), keys[operator])
+
+    return make
 
 
 def kafka_sink(settings: ConnectorSettings, partner: str) -> Callable[[str], Sink]:

@@ -51,6 +51,9 @@ class ConnectorSettings(BaseSettings):
     pseudonym_secret: SecretStr | None = Field(None, description="64 hex digits, instead of a file")
     hub_public_key_file: Path | None = None
     chunk_size: int = Field(4000, ge=1, le=100_000)
+    receipt_timeout_s: float = Field(
+        120.0, gt=0, description="how long `publish` waits for the hub's receipt"
+    )
     territory_file: Path | None = Field(
         default_factory=default_territory_file,
         description="the territory's IRIS reference list (INSEE CSV: CODE_IRIS, DEPCOM)",

@@ -8,8 +8,8 @@ file) and gives every convention version one `Standing`:
 | `in_force` | signed by both with trusted keys, valid now, highest such version | — |
 | `superseded` | a later version of the same id is in force | `convention_superseded` |
 | `expired` | its last day has passed, no later version in force | `convention_expired` |
-| `revoked` | a verified revocation covers it, or a key was withdrawn | `convention_revoked` |
-| `draft` | not signed by both, tampered, not yet valid | `convention_not_applicable` |
+| `revoked` | a verified revocation, or a party's key left the trust store | `convention_revoked` |
+| `draft` | not signed by both, tampered, wrong key, not yet valid | `convention_not_applicable` |
 | `draft` | its territory overlaps another id's for a dataset | `territory_overlap` |
 
 A draft is never applied: it is not provisioned, and it changes nothing
@@ -47,13 +47,16 @@ class Standing(StrEnum):
 
 ENDED = frozenset({Standing.EXPIRED, Standing.REVOKED})
 
-# Signature problems that make a draft: the text is not the one both parties signed.
+# Signature problems that make a draft: the text is not the one both parties signed
+# with their trusted keys. Only a key absent from the trust store (`untrusted_party`)
+# is read as a withdrawal, i.e. a revocation.
 _DRAFT_CODES = frozenset(
     {
         StatusCode.UNSIGNED,
         StatusCode.MALFORMED_SIGNATURE,
         StatusCode.UNEXPECTED_SIGNATURE,
         StatusCode.TAMPERED,
+        StatusCode.WRONG_KEY,
     }
 )
 
@@ -66,6 +69,7 @@ class Status:
     standing: Standing
     reason: str  # "" when in force
     message: str
+    cause: str = ""  # what made it so: unsigned, tampered, not_yet_valid, key_withdrawn…
 
     @property
     def in_force(self) -> bool:
@@ -104,6 +108,7 @@ def _own_status(
             Standing.REVOKED,
             "convention_revoked",
             f"{convention.ref} revoked by {revocation.hub_operator} on {when}: {revocation.reason}",
+            "revoked_by_operator",
         )
     problems = signature_problems(convention, keys)
     draft = [p for p in problems if p.code in _DRAFT_CODES]
@@ -113,6 +118,7 @@ def _own_status(
             Standing.DRAFT,
             "convention_not_applicable",
             f"{convention.ref} is a draft: {draft[0].message}",
+            str(draft[0].code),
         )
     if problems:  # signed by both, but a key is no longer trusted: withdrawn
         return Status(
@@ -120,6 +126,7 @@ def _own_status(
             Standing.REVOKED,
             "convention_revoked",
             f"{convention.ref} revoked by key withdrawal: {problems[0].message}",
+            "key_withdrawn",
         )
     timing = validity_problems(convention, instant)
     if timing and timing[0].code == StatusCode.NOT_YET_VALID:
@@ -128,6 +135,7 @@ def _own_status(
             Standing.DRAFT,
             "convention_not_applicable",
             f"{convention.ref} is {timing[0].message}",
+            "not_yet_valid",
         )
     if timing:
         return Status(
@@ -135,6 +143,7 @@ def _own_status(
             Standing.EXPIRED,
             "convention_expired",
             f"{convention.ref} {timing[0].message}",
+            "expired",
         )
     return Status(convention, Standing.IN_FORCE, "", f"{convention.ref} in force")
 
@@ -202,6 +211,7 @@ class Survey:
             "convention_superseded",
             f"{convention_id} v{version} is not held by the hub; "
             f"the convention is now at v{latest.convention.version}",
+            "outdated_copy",
         )
 
 
@@ -222,6 +232,7 @@ def _overlaps(statuses: list[Status]) -> dict[tuple[str, int], Status]:
             Standing.DRAFT,
             "territory_overlap",
             f"{convention.ref} and {other.ref} both cover {dataset} in the same communes",
+            "territory_overlap",
         )
     return losers
 
@@ -276,6 +287,7 @@ def survey(
                     Standing.SUPERSEDED,
                     "convention_superseded",
                     f"{convention.ref} is superseded by v{top}",
+                    "renewed",
                 )
             result[(convention.id, convention.version)] = status
     # Overlaps are judged between what stands for each id (in force or ended).

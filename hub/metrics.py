@@ -20,9 +20,6 @@ CADENCE_SECONDS: dict[str, float] = {
 }
 
 
-STANDINGS = ("in_force", "superseded", "expired", "revoked", "draft")
-
-
 class HubMetrics:
     """Every metric the worker and the access API export."""
 
@@ -136,10 +133,12 @@ class HubMetrics:
         self.convention_standing = Gauge(
             "obshub_convention_standing",
             "1 for where each convention stands now (in_force, superseded, expired, "
-            "revoked, draft)",
-            ["convention", "standing"],
+            "revoked, draft) and what made it so (unsigned, tampered, not_yet_valid, "
+            "territory_overlap, key_withdrawn, revoked_by_operator, expired, renewed)",
+            ["convention", "standing", "cause"],
             registry=r,
         )
+        self._standing_labels: dict[str, tuple[str, str]] = {}
         self.receipts = Counter(
             "obshub_receipts_total",
             "Receipts sent to partners, by outcome",
@@ -167,6 +166,7 @@ class HubMetrics:
         applicable: bool,
         cadences: Mapping[str, str],
         standing: str = "in_force",
+        cause: str = "",
     ) -> None:
         """A convention's gauges: validity (epoch s), status and standing
         (`contracts.lifecycle`), each dataset's cadence (`monthly`, `quarterly`,
@@ -174,8 +174,11 @@ class HubMetrics:
         self.convention_valid_from.labels(convention).set(valid_from)
         self.convention_valid_until.labels(convention).set(valid_until)
         self.convention_applicable.labels(convention).set(1 if applicable else 0)
-        for value in STANDINGS:
-            self.convention_standing.labels(convention, value).set(1 if value == standing else 0)
+        previous = self._standing_labels.get(convention)
+        if previous is not None and previous != (standing, cause):
+            self.convention_standing.remove(convention, *previous)
+        self.convention_standing.labels(convention, standing, cause).set(1)
+        self._standing_labels[convention] = (standing, cause)
         for dataset, cadence in cadences.items():
             self.convention_cadence.labels(convention, dataset).set(CADENCE_SECONDS[cadence])
 

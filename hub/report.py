@@ -65,6 +65,30 @@ def _days(seconds: float) -> str:
     return f"{seconds / 86400:.1f} d"
 
 
+STANDING_TEXT = {
+    "in_force": "in force",
+    "superseded": "SUPERSEDED",
+    "expired": "EXPIRED",
+    "revoked": "REVOKED",
+    "draft": "DRAFT (not applied)",
+}
+
+
+def _standing(samples: Samples, convention: str) -> str:
+    """Where the convention stands and why, from `obshub_convention_standing`."""
+    for labels, value in samples.each("obshub_convention_standing", convention=convention):
+        if value == 1:
+            text = STANDING_TEXT.get(labels["standing"], labels["standing"])
+            cause = labels.get("cause", "")
+            return f"{text}: {cause}" if cause and labels["standing"] != "in_force" else text
+    applicable = samples.total("obshub_convention_applicable", convention=convention) > 0
+    return "in force" if applicable else "NOT APPLICABLE"
+
+
+def _validity(left_s: float) -> str:
+    return f"{_days(left_s)} of validity left" if left_s > 0 else "validity ended"
+
+
 def format_report(samples: Samples, now: dt.datetime) -> str:
     """The compliance report, one block per convention."""
     stamp = now.timestamp()
@@ -84,13 +108,8 @@ def format_report(samples: Samples, now: dt.datetime) -> str:
         feeds[labels["convention"]].add(labels["indicator"])
     lines = [f"obshub compliance report, {now.isoformat(timespec='seconds')}"]
     for convention in conventions:
-        applicable = samples.total("obshub_convention_applicable", convention=convention) > 0
         until = samples.total("obshub_convention_valid_until_seconds", convention=convention)
-        lines += [
-            "",
-            f"{convention}: {'in force' if applicable else 'NOT APPLICABLE'}, "
-            f"{_days(until - stamp)} of validity left",
-        ]
+        lines += ["", f"{convention}: {_standing(samples, convention)}, {_validity(until - stamp)}"]
         for labels, cadence in samples.each(
             "obshub_convention_cadence_seconds", convention=convention
         ):

@@ -313,6 +313,7 @@ def publish_convention_gauges(survey: Survey, ctx: HubContext, metrics: HubMetri
             applicable=status.standing is Standing.IN_FORCE,
             cadences={d: t.cadence.value for d, t in convention.datasets.items()},
             standing=status.standing.value,
+            cause=status.cause,
         )
     for indicator in ctx.indicators.each():
         metrics.publish_indicator_sources(

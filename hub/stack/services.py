@@ -8,6 +8,7 @@ health check).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -73,7 +74,8 @@ def child_environment(settings: HubSettings) -> dict[str, str]:
     env = dict(os.environ)
     for name, value in settings.model_dump().items():
         if isinstance(value, tuple):
-            continue  # lists stay at their defaults (or whatever the parent set)
+            env[f"OBSHUB_{name.upper()}"] = json.dumps(list(value))  # pydantic-settings reads JSON
+            continue
         if value is None:
             continue
         if isinstance(value, Path):

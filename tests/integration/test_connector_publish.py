@@ -26,7 +26,8 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     full_env = dict(os.environ, OBSHUB_STATE_DIR=str(stack.settings.state_dir), **(env or {}))
     return subprocess.run(
-        [sys.executable, "-m", "hub.cli", "connector", "publish", *args],
+        # no worker on the session stack: the wire is checked here, receipts elsewhere
+        [sys.executable, "-m", "hub.cli", "connector", "publish", "--no-wait", *args],
         env=full_env,
         capture_output=True,
         text=True,
@@ -147,6 +148,7 @@ def test_no_identifier_or_raw_value_reaches_the_topic(kafka_stack: Stack, tmp_pa
             str(source),
             "--period",
             "2026-10",
+            "--no-wait",
         ],
         env=dict(os.environ, OBSHUB_STATE_DIR=str(kafka_stack.settings.state_dir)),
         capture_output=True,

@@ -27,27 +27,31 @@ from hub.demo import read_indicator_rows
 from hub.stack import Stack
 from hub.stack.processes import is_alive
 from hub.stack.services import services
-from tests.support.independent import Territory, expected_indicators, primary_secret
+from tests.support.independent import Territory, expected_indicators
+from tests.support.published import problems as problems_of
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "deploy" / "demo"
 MONTH, QUARTER, YEAR = "2026-07", "2026-Q3", "2025"
-EXTRACTS = {  # dataset: (partner, rows, period)
+EXTRACTS = {  # extract: (partner, rows, period); the extract's name starts with its dataset
     "insee.menages": ("insee", 1, YEAR),
     "insee.population": ("insee", 1, YEAR),
     "caf.allocataires": ("caf33", 8000, MONTH),
     "france_travail.demandeurs": ("francetravail33", 4000, MONTH),
     "departement.apa": ("cd33", 2500, QUARTER),
+    # two CCAS on one dataset, each in its own commune: their counts add up
     "ccas.aides": ("ccas-bordeaux", 1500, MONTH),
+    "ccas.aides/le-bouscat": ("ccas-le-bouscat", 400, MONTH),
 }
 PERIOD_OF = {  # the period each indicator is published for: its numerator's
     "apa_domicile_pour_100_75plus": QUARTER,
 }
 
 
-def publish(stack: Stack, dataset: str, path: Path) -> str:
-    partner, _, period = EXTRACTS[dataset]
+def publish(stack: Stack, name: str, path: Path) -> str:
+    partner, _, period = EXTRACTS[name]
+    dataset = name.split("/")[0]
     settings = ConnectorSettings(state_dir=stack.settings.state_dir, keys_dir=DEMO / "keys")
     request = PublishRequest(
         DEMO / "conventions" / f"{partner}.yaml", path, period, dataset=dataset
@@ -73,54 +77,33 @@ def worker(kafka_stack: Stack) -> Iterator[Stack]:
 def extracts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     directory = tmp_path_factory.mktemp("extracts")
     paths = {}
-    for dataset, (_, rows, period) in EXTRACTS.items():
-        path = directory / f"{dataset}.csv"
+    for name, (_, rows, period) in EXTRACTS.items():
+        dataset = name.split("/")[0]
+        path = directory / f"{name.replace('/', '-')}.csv"
         write_csv(
             path,
             generate_columns(dataset, rows, period if period != QUARTER else "2026-08", seed=21),
         )
-        paths[dataset] = path
+        paths[name] = path
     return paths
 
 
 def compare(stack: Stack, extracts: dict[str, Path]) -> list[str]:
     """Every difference between the published rows and the independent computation."""
+    by_dataset: dict[str, Any] = {k: v for k, v in extracts.items() if "/" not in k}
+    by_dataset["ccas.aides"] = {
+        EXTRACTS[name][0]: path for name, path in extracts.items() if name.startswith("ccas.aides")
+    }
     territory = Territory.load(DEMO / "territory")
     expected = expected_indicators(
-        extracts, territory, load_pseudonym_secret(DEMO / "keys" / "cd33.pseudonym.key")
+        by_dataset, territory, load_pseudonym_secret(DEMO / "keys" / "cd33.pseudonym.key")
     )
     rows = read_rows(stack)
-    problems: list[str] = []
-    for indicator, exp in expected.items():
+    found: list[str] = []
+    for indicator in expected:
         period = PERIOD_OF.get(indicator, MONTH)
-        cells = [("iris", code, [code]) for code in territory.iris]
-        for commune in sorted(set(territory.commune_of.values())):
-            members = [c for c in territory.iris if territory.commune_of[c] == commune]
-            cells.append(("commune", commune, members))
-        for level, code, members in cells:
-            row = rows.get((indicator, period, level, code))
-            if row is None:
-                problems.append(f"{indicator} {period} {level} {code}: no row")
-                continue
-            num = float(sum(exp.numerator[m] for m in members))
-            den = (
-                None if exp.denominator is None else float(sum(exp.denominator[m] for m in members))
-            )
-            if row["status"] == "ok":
-                value = num if den is None else num / den * exp.scale
-                if (row["numerator"], row["denominator"]) != (num, den) or abs(
-                    row["value"] - round(value, 2)
-                ) > 0.006:
-                    problems.append(
-                        f"{indicator} {level} {code}: published {row['value']} "
-                        f"({row['numerator']}/{row['denominator']}), expected "
-                        f"{value:.2f} ({num}/{den})"
-                    )
-                if primary_secret(num, den, exp.share_of_one_dataset):
-                    problems.append(f"{indicator} {level} {code}: published but secret by rule")
-            elif row["value"] is not None or row["numerator"] is not None:
-                problems.append(f"{indicator} {level} {code}: secret row carries figures")
-    return problems
+        found += problems_of(rows, expected, [indicator], period)
+    return found
 
 
 def wait_for_match(stack: Stack, extracts: dict[str, Path], timeout_s: float = 90) -> list[str]:
@@ -151,8 +134,8 @@ def test_publishing_the_same_extracts_again_changes_nothing(
 ) -> None:
     assert wait_for_match(worker, extracts) == []
     before = read_rows(worker)
-    for dataset in ("caf.allocataires", "ccas.aides"):
-        publish(worker, dataset, extracts[dataset])
+    for name in ("caf.allocataires", "ccas.aides", "ccas.aides/le-bouscat"):
+        publish(worker, name, extracts[name])
     time.sleep(5)
     after = read_rows(worker)
     assert {k: r["release_id"] for k, r in after.items()} == {

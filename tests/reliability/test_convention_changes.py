@@ -1,18 +1,21 @@
 """Conventions change under a running worker.
 
 The worker of this module's private stack reads its conventions from a
-temporary directory and reloads them when a file changes (every 10 s). The
-partner keeps its own, pristine copies (`partner_dir`) and publishes with
-the real connector; the hub's copies are what the test changes:
+temporary directory and reloads them when a file changes (every
+`OBSHUB_CONVENTIONS_POLL_S`, 3 s). The partner keeps its own, pristine
+copies (`partner_dir`) and publishes with the real connector; the hub's
+copies are what the test changes:
 
 - a new version (a renewal, signed by both parties with the demo keys) is
-  applied without a restart, and the old version still holds until it ends;
+  applied without a restart and takes over: a drop sent under the old
+  version's copy is rejected as `convention_superseded`;
 - a file tampered with (its disclosure threshold lowered, signatures left as
-  they were) is not applied: drops under it are rejected, and releases of
-  drops accepted under it before the tampering keep the signed rules;
-- a convention whose validity ended at the last midnight: a drop created
-  before the end and read after it is accepted (validity is judged at the
-  drop's `created_at`, hub/ingest.py `verify_header`); one created now is not.
+  they were) is a draft, never applied: drops under it are rejected, and
+  releases of drops accepted under it before the tampering keep the signed
+  rules;
+- a convention whose validity ended at the last midnight: a drop is judged
+  when the hub reads it, so one created before the end and read after it
+  is rejected as `convention_expired` (hub/ingest.py `verify_header`).
 
 Each change ends with an unsigned probe convention of a new id written last,
 so the reload is seen in the worker's metrics rather than waited for blindly.
@@ -146,14 +149,15 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         yield hub
 
 
-def test_a_new_version_is_applied_while_running_and_the_old_one_still_holds(hub: Hub) -> None:
+def test_a_new_version_is_applied_while_running_and_takes_over(hub: Hub) -> None:
     renewed, renewed_extract = hub.publish("caf33-v2.yaml", V2_MONTH, seed=71)
-    old, old_extract = hub.publish("caf33.yaml", V1_MONTH, seed=72)
     hub.wait_for_rows(renewed_extract, V2_MONTH)
-    hub.wait_for_rows(old_extract, V1_MONTH)
     aggregates = decoded(hub.stack.admin_credentials(), AGGREGATES_TOPIC)
     assert [a["convention_version"] for a in by_drop(aggregates, renewed.drop_id)] == [2]
-    assert [a["convention_version"] for a in by_drop(aggregates, old.drop_id)] == [1]
+    old, _ = hub.publish("caf33.yaml", V1_MONTH, seed=72)
+    event = hub.rejection(old)
+    assert event["reason"] == "convention_superseded" and "v2" in event["detail"]
+    assert rows_of_period(indicator_rows(hub.stack), V1_MONTH) == []
 
 
 def test_drops_under_a_tampered_file_are_rejected(hub: Hub) -> None:
@@ -164,13 +168,15 @@ def test_drops_under_a_tampered_file_are_rejected(hub: Hub) -> None:
     assert rows_of_period(indicator_rows(hub.stack), TAMPERED_MONTH) == []
 
 
-def test_a_convention_ending_during_a_drop(hub: Hub) -> None:
-    """Created before the end, read after it: accepted. Created now: rejected."""
+def test_a_convention_that_ended_is_judged_when_the_hub_reads_the_drop(hub: Hub) -> None:
+    """Created before the end, read after it: rejected, as one created now."""
     ends_at = load_convention(hub.hub_dir / "caf33-v3.yaml").validity.ends_at
     assert ends_at <= dt.datetime.now(dt.UTC)
     created = ends_at - dt.timedelta(minutes=1)
-    _, extract = hub.publish("caf33-v3.yaml", BEFORE_END_MONTH, seed=74, now=created)
-    hub.wait_for_rows(extract, BEFORE_END_MONTH)
+    early, _ = hub.publish("caf33-v3.yaml", BEFORE_END_MONTH, seed=74, now=created)
+    event = hub.rejection(early)
+    assert event["reason"] == "convention_expired"
+    assert rows_of_period(indicator_rows(hub.stack), BEFORE_END_MONTH) == []
 
     late = build_drop(
         [caf_record(i) for i in range(300)],
@@ -181,7 +187,7 @@ def test_a_convention_ending_during_a_drop(hub: Hub) -> None:
     )
     produce(hub.stack.credentials.get("caf33"), [Sent(m.topic, m.key, m.value) for m in late])
     event = hub.rejection(Drop("e" * 32, len(late)))
-    assert event["reason"] == "convention_not_applicable" and "expired" in event["detail"]
+    assert event["reason"] == "convention_expired" and "expired" in event["detail"]
     assert rows_of_period(indicator_rows(hub.stack), AFTER_END_MONTH) == []
 
 

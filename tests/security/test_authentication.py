@@ -406,7 +406,7 @@ def test_expiry_and_replacement_of_a_convention_stop_the_flow_at_once(
             original, installed, {"valid_until: 2027-12-31": f"valid_until: {yesterday}"}, signers
         )
         expired = http.get(ccas, params=params, headers=headers)
-        assert (expired.status_code, reason(expired)) == (403, "convention_not_applicable")
+        assert (expired.status_code, reason(expired)) == (403, "convention_expired")
         assert "expired" in expired.json()["detail"]["message"]
         assert http.get(caf, params=params, headers=headers).status_code == 200
 

@@ -13,9 +13,10 @@ import hashlib
 import hmac
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from shapely import STRtree
 from shapely.geometry import Point, shape
@@ -110,10 +111,33 @@ class Expected:
     denominator: Counts | None
     scale: float
     share_of_one_dataset: bool
+    communes: frozenset[str] | None = None  # the communes published; None: all
+
+
+CCAS_TERRITORY = {"ccas-bordeaux": frozenset({"33063"}), "ccas-le-bouscat": frozenset({"33069"})}
+
+
+def ccas_rows(
+    extracts: Path | Mapping[str, Path], territory: Territory
+) -> tuple[list[tuple[str, Row]], frozenset[str]]:
+    """Each CCAS's aids in its own communes (a bare path: the CCAS of Bordeaux's),
+    and the communes covered: a commune no CCAS covers is not published."""
+    by_partner = {"ccas-bordeaux": extracts} if isinstance(extracts, Path) else extracts
+    rows: list[tuple[str, Row]] = []
+    covered: set[str] = set()
+    for partner, path in by_partner.items():
+        communes = CCAS_TERRITORY[partner]
+        covered |= communes
+        rows += [
+            (r["iris"], r)
+            for r in read_csv(path)
+            if territory.commune_of.get(r["iris"]) in communes
+        ]
+    return rows, frozenset(covered)
 
 
 def expected_indicators(
-    extracts: dict[str, Path], territory: Territory, apa_secret: bytes
+    extracts: Mapping[str, Any], territory: Territory, apa_secret: bytes
 ) -> dict[str, Expected]:
     """Numerators and denominators per IRIS of the nine demo indicators."""
     inside = set(territory.iris)
@@ -128,7 +152,7 @@ def expected_indicators(
         code = territory.grid_iris(r["carreau"], pseudonym(apa_secret, r["id_beneficiaire"]))
         if code is not None:
             apa.append((code, r))
-    ccas = [(r["iris"], r) for r in read_csv(extracts["ccas.aides"]) if r["iris"] in inside]
+    ccas, ccas_communes = ccas_rows(extracts["ccas.aides"], territory)
     pop = [(r["iris"], r) for r in read_csv(extracts["insee.population"]) if r["iris"] in inside]
     men = [(r["iris"], r) for r in read_csv(extracts["insee.menages"]) if r["iris"] in inside]
 
@@ -168,7 +192,9 @@ def expected_indicators(
             100,
             False,
         ),
-        "ccas_aides_pour_1000_menages": Expected(count_by(ccas, every), menages, 1000, False),
+        "ccas_aides_pour_1000_menages": Expected(
+            count_by(ccas, every), menages, 1000, False, ccas_communes
+        ),
     }
 
 

@@ -53,7 +53,7 @@ def insee_extracts(directory: Path) -> dict[str, Path]:
     }
 
 
-def expected(extracts: Mapping[str, Path], scratch: Path) -> dict[str, Expected]:
+def expected(extracts: Mapping[str, Any], scratch: Path) -> dict[str, Expected]:
     """The independent computation; datasets missing from `extracts` are empty."""
     full = dict(extracts)
     for dataset in DATASETS:
@@ -73,10 +73,15 @@ def problems(
     found: list[str] = []
     for indicator in indicators:
         exp = expectations[indicator]
-        cells = [("iris", code, [code]) for code in territory.iris]
-        for commune in sorted(set(territory.commune_of.values())):
+        communes = sorted(set(territory.commune_of.values()))
+        published = communes if exp.communes is None else sorted(exp.communes)
+        cells = [("iris", c, [c]) for c in territory.iris if territory.commune_of[c] in published]
+        for commune in published:
             members = [c for c in territory.iris if territory.commune_of[c] == commune]
             cells.append(("commune", commune, members))
+        for commune in sorted(set(communes) - set(published)):
+            if (indicator, period, "commune", commune) in rows:
+                found.append(f"{indicator} {period} commune {commune}: no CCAS covers it")
         for level, code, members in cells:
             row = rows.get((indicator, period, level, code))
             if row is None:

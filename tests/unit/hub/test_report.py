@@ -24,6 +24,17 @@ def test_the_report_shows_status_cadence_rejections_and_cells() -> None:
         valid_until=NOW.timestamp() - day,
         applicable=False,
         cadences={"insee.menages": "yearly"},
+        standing="expired",
+        cause="expired",
+    )
+    m.publish_convention(
+        "ccas-pessac-obshub",
+        valid_from=0,
+        valid_until=NOW.timestamp() + 300 * day,
+        applicable=False,
+        cadences={"ccas.aides": "monthly"},
+        standing="draft",
+        cause="unsigned",
     )
     m.publish_indicator_sources("caf_allocataires", [("caf33-obshub", "caf.allocataires")])
     m.convention_last_drop.labels("caf33-obshub", "caf.allocataires").set(
@@ -39,7 +50,8 @@ def test_the_report_shows_status_cadence_rejections_and_cells() -> None:
     m.cells.labels("caf_allocataires", "secret_primary").inc(4)
     text = format_report(Samples.parse(generate_latest(m.registry).decode()), NOW)
     assert "caf33-obshub: in force, 10.0 d of validity left" in text
-    assert "insee-obshub: NOT APPLICABLE, -1.0 d of validity left" in text
+    assert "insee-obshub: EXPIRED: expired, validity ended" in text
+    assert "ccas-pessac-obshub: DRAFT (not applied): unsigned, 300.0 d of validity left" in text
     assert (
         "caf.allocataires: last drop 40.0 d ago, cadence 31.0 d LATE; drops 3 accepted, "
         "1 rejected; records 900 aggregated, 12 rejected"

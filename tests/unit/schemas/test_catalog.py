@@ -35,7 +35,7 @@ PINNED = {
     ("drop_trailer", 1): "c42aa673d6eef6d9",
     ("indicator_row", 1): "f1bcd99d9fd2fad0",
     ("quarantine_event", 1): "001f74589585763d",
-    ("receipt", 1): "2ccbe328abf97693",
+    ("receipt", 1): "6c5dbf697af353c5",
 }
 
 DATASETS = [
