@@ -133,10 +133,14 @@ def provision(
         "OBSHUB_ADMIN_PASSWORD", help="environment variable holding the admin password"
     ),
 ) -> None:
-    """Create users, topics and ACLs from the conventions on a running broker.
+    """Apply the conventions as they stand now to a running broker.
 
-    For deployments where the broker is not the embedded one (docker-compose's
-    init service): the admin's client settings are written from the password
+    Users, topics and ACLs of the conventions in force are created; ACLs the
+    conventions no longer grant (a revoked or expired convention, a removed
+    consumer) are deleted; drafts get nothing. The running worker and API
+    follow the conventions directory by themselves within seconds. For
+    deployments where the broker is not the embedded one (docker-compose's
+    init service) the admin's client settings are written from the password
     in the environment, then every principal's credentials file.
     """
     from contracts.principals import ADMIN_PRINCIPAL, KafkaCredentials

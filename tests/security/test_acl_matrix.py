@@ -3,8 +3,10 @@
 Expectations come from the design (README, "Principals and topics"), not
 from the access plan the stack applied: admin may do everything; the hub
 reads `drops.*` and owns `hub.*`, `indicators*` and its faust app's topics;
-a partner writes its own `drops.<partner>` and nothing else; a consumer with
-the Kafka channel reads its own `indicators.<consumer>` and nothing else.
+a partner writes its own `drops.<partner>` and reads its own
+`receipts.<partner>` (which the hub writes, never reads), nothing else; a
+consumer with the Kafka channel reads its own `indicators.<consumer>` and
+nothing else.
 
 Each principal has one producer and one consumer, reused across topics.
 Writes of an allowed principal append a valid, inert record of the topic's
@@ -57,6 +59,13 @@ ALLOW, DENY = True, False
 # family: {kind of principal: (may read, may write)}; a kind missing: no such topic
 MATRIX: dict[str, dict[str, tuple[bool, bool]]] = {
     "drops.<own>": {PARTNER: (DENY, ALLOW)},
+    "receipts.<own>": {PARTNER: (ALLOW, DENY)},
+    "receipts.<other>": {
+        ADMIN: (ALLOW, ALLOW),
+        HUB: (DENY, ALLOW),
+        PARTNER: (DENY, DENY),
+        CONSUMER: (DENY, DENY),
+    },
     "drops.<other>": {
         ADMIN: (ALLOW, ALLOW),
         HUB: (ALLOW, DENY),
@@ -95,6 +104,11 @@ def topic_for(principal: str, family: str) -> str:
     if family == "drops.<other>":
         others = [p for p in PARTNERS if p != principal]
         return f"drops.{others[PRINCIPALS.index(principal) % len(others)]}"
+    if family == "receipts.<own>":
+        return f"receipts.{principal}"
+    if family == "receipts.<other>":
+        others = [p for p in PARTNERS if p != principal]
+        return f"receipts.{others[PRINCIPALS.index(principal) % len(others)]}"
     if family == "indicators.<own>":
         return f"indicators.{principal}"
     if family == "indicators.<other>":
