@@ -634,6 +634,7 @@ def _on_trailer(
         return early or Outcome("trailer")
     try:
         _verify_trailer(ctx, state, trailer, schema)
+        _still_in_force(ctx, state, now)
     except DropRejected as rejection:
         return _reject(state, "trailer", rejection, now)
     accumulator = DropAccumulator.from_state(state["accumulator"])
@@ -660,6 +661,20 @@ def _on_trailer(
             )
         ],
     )
+
+
+def _still_in_force(ctx: HubContext, state: Mapping[str, Any], now: dt.datetime) -> None:
+    """A convention revoked, expired or renewed while its drop was open closes it
+    as rejected: nothing is accepted under a convention that is no longer in force."""
+    status = ctx.conventions.survey(now).judge(state["convention_id"], state["convention_version"])
+    if status is None:
+        raise DropRejected(
+            "unknown_convention",
+            f"convention {state['convention_id']} v{state['convention_version']} "
+            "is no longer known to the hub",
+        )
+    if not status.in_force:
+        raise DropRejected(status.reason, status.message)
 
 
 def _verify_trailer(

@@ -207,3 +207,19 @@ def test_a_period_that_has_not_started_is_rejected(ctx: HubContext) -> None:
     outcomes, state = run(ctx, build_drop([caf_record(1)], period="2027-06"))
     assert state is not None and state["reason"] == "future_period"
     assert "2027-06" in outcomes[0].quarantine[0].detail
+
+
+def test_a_convention_revoked_while_its_drop_is_open_rejects_the_drop() -> None:
+    from contracts.keys import load_signing_key
+    from contracts.revocation import Revocation
+
+    ctx = load_context(HubSettings())  # its own: the revocation must not reach other tests
+    messages = build_drop([caf_record(i) for i in range(150)])
+    outcomes, state = run(ctx, messages[:-1])
+    assert state is not None and state["status"] == "open"
+    key = load_signing_key(ctx.conventions.keys_dir / "hub-operator.key")  # type: ignore[operator]
+    revocation = Revocation("caf33-obshub", 1, NOW, "fin", "hub-operator").signed(key)
+    ctx.conventions.revocations = (revocation,)
+    outcomes, state = run(ctx, messages[-1:], state)
+    assert state is not None and state["reason"] == "convention_revoked"
+    assert outcomes[-1].aggregate is None and outcomes[-1].records_aggregated == 0
