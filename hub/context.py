@@ -120,6 +120,19 @@ class HubContext:
     indicators: IndicatorCatalog
     operator_key: Ed25519PrivateKey  # signs the receipts partners get
     _selections: dict[str, dict[str, Selection]] = field(default_factory=dict)
+    _covered: dict[tuple[str, int, str], frozenset[str]] = field(default_factory=dict)
+
+    def iris_covered(self, convention: Convention | None, dataset_id: str) -> frozenset[str]:
+        """The IRIS of the communes `convention` covers for the dataset (cached)."""
+        if convention is None or dataset_id not in convention.datasets:
+            return frozenset()
+        key = (convention.id, convention.version, dataset_id)
+        if key not in self._covered:
+            communes = convention.datasets[dataset_id].territory
+            self._covered[key] = frozenset(
+                iris for commune in communes for iris in self.territory.iris_of_commune(commune)
+            )
+        return self._covered[key]
 
     @property
     def trust(self) -> TrustStore:

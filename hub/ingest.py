@@ -570,9 +570,8 @@ def _within_convention(
     add up: a record placed in another convention's commune would be
     counted twice (or by a partner with no right to it), so it is rejected.
     """
-    terms = convention.datasets.get(dataset_id) if convention else None
-    communes = set(terms.territory) if terms else set()
-    kept = [(code, r) for code, r in placed if ctx.territory.commune_of(code) in communes]
+    allowed = ctx.iris_covered(convention, dataset_id)
+    kept = [(code, r) for code, r in placed if code in allowed]
     if len(kept) != len(placed):
         rejected[OUTSIDE_CONVENTION] += len(placed) - len(kept)
     return kept

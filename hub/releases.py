@@ -13,8 +13,8 @@ renewal in force) holds every release of the indicators that read it, with
 its reason; a convention the hub no longer holds, or holds only as a
 draft, contributes nothing.
 
-`releases_for` recomputes every indicator that reads a dataset (or every
-indicator), for each period it publishes, under the strictest disclosure
+`releases_for` recomputes every indicator that reads a dataset, for each
+period it publishes, under the strictest disclosure
 rules of the conventions whose drops contribute, and says which releases
 are held and why; `coordinate` makes releases that publish the same count
 hide it in the same cells; `indicator_rows` turns a release that passed its
@@ -211,15 +211,15 @@ def coordinate(planned: Sequence[PlannedRelease]) -> list[PlannedRelease]:
 
 
 def releases_for(
-    dataset: str | None,
+    dataset: str,
     catalog: IndicatorCatalog,
     aggregates: Mapping[str, Sequence[DropAggregate]],
     territory: Territory,
     survey: Survey,
     since: str | None = None,
 ) -> ReleasePlan:
-    """Every release that a new drop of `dataset` may change (`None`: every
-    indicator, as when conventions change), and the periods held.
+    """Every release that a new drop of `dataset` (or a change of its conventions)
+    may change, and the periods held.
 
     With `since` (the new drop's period), only periods that start no earlier:
     an indicator reads, for each input, the latest drop not after its period,
@@ -230,7 +230,7 @@ def releases_for(
     admitted = admit(aggregates, survey)
     floor = period_start(since) if since is not None else (0, 0)
     for indicator in catalog.each():
-        if dataset is not None and dataset not in indicator.datasets:
+        if dataset not in indicator.datasets:
             continue
         blocking = [admitted.blocked[d] for d in indicator.datasets if d in admitted.blocked]
         source = aggregates if blocking else admitted.aggregates

@@ -21,9 +21,9 @@ Conventions are applied live: every `OBSHUB_CONVENTIONS_POLL_S` seconds
 (3 by default) the worker re-reads the conventions directory, the trust
 store and the revocations when a file changed; when where a convention
 stands changes, it follows the partners' topics (a new partner's topic is
-read as soon as it exists, a removed one's no longer) and recomputes every
-indicator, so a renewal, a revocation or an expiry reaches the releases
-without a restart.
+read as soon as it exists, a removed one's no longer) and recomputes the
+indicators that read the datasets of the conventions that changed, so a
+renewal, a revocation or an expiry reaches the releases without a restart.
 
 Delivery is at-least-once; idempotence lives in the states (see
 `hub.ingest`). Agents run with concurrency 1; per-message work is bounded by
@@ -103,7 +103,7 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
     store = app.Table("aggregates", partitions=1, key_type=str)
     emit = Emitter(app, ctx, metrics, settings.operator, ctx.operator_key)
     stale = StaleWatch(emit)
-    standings: dict[str, str] = {}
+    standings: dict[str, tuple[str, frozenset[str]]] = {}  # convention id -> (standing, datasets)
 
     @app.agent(drops, concurrency=1)
     async def ingest(stream: Any) -> None:
@@ -143,7 +143,7 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
             ):
                 await expiry.send(key=key.encode(), value=b"tick")
 
-    async def release(dataset: str | None, since: str | None) -> None:
+    async def release(dataset: str, since: str | None) -> None:
         """Plan the releases a change may affect (off the event loop) and publish them."""
         now = utcnow()
         survey = ctx.conventions.survey(now)
@@ -176,29 +176,46 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
             )
 
     async def apply_conventions() -> None:
-        """Where conventions stand now: gauges, topics followed, releases if it changed."""
+        """Where conventions stand now: gauges, topics followed, and the releases of the
+        datasets whose conventions changed standing (at start: those an ended one holds)."""
         now = utcnow()
         survey = ctx.conventions.survey(now)
         publish_convention_gauges(survey, ctx, metrics)
-        current = {s.convention.id: f"{s.ref} {s.standing}" for s in survey.statuses}
-        changed = current != standings
+        current: dict[str, tuple[str, frozenset[str]]] = {}
+        for status in survey.statuses:  # by version: the last one's text, every dataset
+            _, before = current.get(status.convention.id, ("", frozenset()))
+            current[status.convention.id] = (
+                f"{status.ref} {status.standing}",
+                before | frozenset(status.convention.datasets),
+            )
+        first = not standings
+        affected: set[str] = set()
+        if first:  # nothing to compare with: hold what an ended convention blocks
+            affected = {
+                d for s in survey.representatives() if not s.in_force for d in s.convention.datasets
+            }
         for convention_id in sorted(set(current) | set(standings)):
-            if current.get(convention_id) != standings.get(convention_id):
-                text = current.get(convention_id, f"{convention_id} removed")
-                await emit.audit(
-                    {
-                        "kind": "convention_standing",
-                        "actor": "hub",
-                        "convention_id": convention_id,
-                        "reason": text,
-                    },
-                    now,
-                )
+            now_text, now_datasets = current.get(convention_id, ("", frozenset()))
+            was_text, was_datasets = standings.get(convention_id, ("", frozenset()))
+            if now_text == was_text:
+                continue
+            if not first:
+                affected |= now_datasets | was_datasets
+            await emit.audit(
+                {
+                    "kind": "convention_standing",
+                    "actor": "hub",
+                    "convention_id": convention_id,
+                    "reason": now_text or f"{convention_id} removed",
+                },
+                now,
+            )
         standings.clear()
         standings.update(current)
         await follower.follow(survey)
-        if changed and store:
-            await release(None, None)
+        if store:
+            for dataset in sorted(affected):
+                await release(dataset, None)
 
     @app.timer(interval=settings.conventions_poll_s)
     async def watch_conventions() -> None:
