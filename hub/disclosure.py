@@ -19,13 +19,20 @@ secret cell, its numerator and, for a share of one dataset with `complement`
 on, its complement: both are counts of people. For a share the two systems
 are independent (numerator + complement = denominator, and a secret
 denominator is unknown), so each is its own linear system over the
-hierarchy. A secret cell's denominator is never published in the release,
-so no per-cell upper bound applies; denominators themselves are not
-protected (INSEE households and population are public, and a count
-indicator that serves as a denominator is protected in its own release).
-The attacker is not granted "a secret cell lies in [1, k-1]": the API shows
-`secret` without its reason, and under that prior no primary cell could ever
-reach an interval k wide.
+hierarchy. What the attacker is assumed to know before reading a release
+(`_prior`), to be safe: every empty cell (an activity zone, a count
+published as 0 in another indicator — a known zero can never cover a
+secret neighbour), and, for a share of one dataset, each cell's
+denominator, which bounds its numerator and its complement (the same count
+is published as an indicator of its own); otherwise only that a count is
+not negative. Denominators themselves are not protected here (INSEE
+households and population are public, and a count indicator that serves as
+a denominator is protected in its own release). The attacker is not
+granted "a secret cell lies in [1, k-1]": the API shows `secret` without
+its reason, and under that prior no primary cell could ever reach an
+interval k wide. A secret cell is protected when its interval is at least
+k wide, or when the release teaches nothing beyond that prior (an empty
+IRIS, a share whose denominator is under k).
 
 Hierarchy and the commune row. The rows form one level of nesting (commune
 = sum of its IRIS); there is no published total above the communes, so the
@@ -72,6 +79,7 @@ from hub.tables import (
 
 VALUE_DECIMALS = 2
 _SUM_TOLERANCE = 1e-6  # relative: commune rows of weighted counts are float sums
+_PRIOR_TOLERANCE = 1e-6
 
 
 def audited_quantities(indicator: Indicator, rules: DisclosureRules) -> tuple[AuditedQuantity, ...]:
@@ -236,17 +244,26 @@ def _audit(
     findings = []
     failing: dict[str, AuditedQuantity] = {}
     for quantity in audited_quantities(indicator, rules):
-        intervals = feasible_intervals(_system(cells, groups, quantity))
+        system = _system(cells, groups, quantity, indicator)
+        intervals = feasible_intervals(system)
         for released in cells:
             if released.status is CellStatus.OK:
                 continue
             cell = released.cell
             low, high = intervals[_key(cell)]
             findings.append(AuditFinding(cell.code, cell.level, low, high, quantity))
-            if not is_protected(Interval(low, high), rules.k):
+            prior = system.hidden[_key(cell)]
+            protected = is_protected(Interval(low, high), rules.k)
+            if not (protected or _nothing_learnt(low, high, prior)):
                 passed = False
                 failing.setdefault(cell.commune, quantity)
     return _Audit(tuple(findings), passed, failing)
+
+
+def _nothing_learnt(low: float, high: float, prior: tuple[float, float]) -> bool:
+    """The published figures tell no more of the cell than was known before (an
+    empty IRIS, or a share whose denominator is under k): nothing to protect."""
+    return low <= prior[0] + _PRIOR_TOLERANCE and high >= prior[1] - _PRIOR_TOLERANCE
 
 
 def _key(cell: Cell) -> str:
@@ -259,17 +276,37 @@ def _amount(cell: Cell, quantity: AuditedQuantity) -> float:
     return cell.numerator
 
 
+def _prior(cell: Cell, quantity: AuditedQuantity, indicator: Indicator) -> tuple[float, float]:
+    """What an attacker may know of a secret cell before reading the release.
+
+    Assumed known, to be safe: that the cell is empty when it is (an activity
+    zone, a count published as 0 in another indicator: a known zero can never
+    hide anything), and, for a share of one dataset, its denominator (the same
+    count is published as an indicator of its own), which bounds both the
+    numerator and the complement. Otherwise only that a count is not negative.
+    """
+    if _amount(cell, quantity) == 0:
+        return (0.0, 0.0)
+    if indicator.share_of_one_dataset and cell.denominator is not None:
+        return (0.0, cell.denominator)
+    return NON_NEGATIVE
+
+
 def _system(
-    cells: Sequence[ReleasedCell], groups: Mapping[str, _Group], quantity: AuditedQuantity
+    cells: Sequence[ReleasedCell],
+    groups: Mapping[str, _Group],
+    quantity: AuditedQuantity,
+    indicator: Indicator,
 ) -> LinearSystem:
-    """What is published of `quantity`, and the commune = sum of IRIS relations."""
+    """What is published of `quantity`, what is known of the secret cells, and the
+    commune = sum of IRIS relations."""
     known = {}
     hidden = {}
     for released in cells:
         if released.status is CellStatus.OK:
             known[_key(released.cell)] = _amount(released.cell, quantity)
         else:
-            hidden[_key(released.cell)] = NON_NEGATIVE
+            hidden[_key(released.cell)] = _prior(released.cell, quantity, indicator)
     relations = tuple(
         sum_relation(_key(cells[g.row].cell), [_key(cells[i].cell) for i in g.iris])
         for g in groups.values()

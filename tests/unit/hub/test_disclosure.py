@@ -229,20 +229,59 @@ def test_share_protects_the_complement_too() -> None:
         for f in release.findings
         if f.quantity is AuditedQuantity.COMPLEMENT
     }
-    assert complements == {c: Interval(0.0, 35.0) for c in ("330630001", "330630002", "330630004")}
+    # 0002's complement is 0: a known zero, it hides nothing and learns nothing
+    assert complements == {
+        "330630001": Interval(0.0, 35.0),
+        "330630002": Interval(0.0, 0.0),
+        "330630004": Interval(0.0, 35.0),
+    }
     assert release.passed
 
 
-def test_commune_numerator_zero_loses_its_row_to_protect_a_secret_iris() -> None:
-    # The IRIS with 30 households is secret (denominator under 50) but every
-    # numerator is 0: with the commune's 0 published, it would be 0 exactly.
+def test_a_secret_zero_tells_nothing_so_the_commune_row_stays() -> None:
+    # The IRIS with 30 households is secret (denominator under 50) and its
+    # numerator is 0. A zero is taken as known to an attacker anyway (it would
+    # be published as a count), so the commune's 0 reveals nothing more.
     table = hierarchical(RATIO, {"33063": [(0, 30), (0, 200), (0, 300)]})
 
     release = release_table(table, RULES)
 
-    assert statuses(release)["33063"] is CellStatus.SECRET_SECONDARY
-    assert statuses(release)["330630002"] is CellStatus.OK
+    assert statuses(release)["33063"] is CellStatus.OK
+    assert statuses(release)["330630001"] is CellStatus.SECRET_PRIMARY
     assert release.passed
+
+
+def attacker_interval(release: Release, target: str, zeros: set[str]) -> Interval:
+    """The target's interval for someone who reads the release and also knows
+    which IRIS are empty (published as 0 in another indicator, an activity zone)."""
+    from hub.audit import LinearSystem, feasible_intervals, sum_relation
+
+    known = {c.cell.code: c.cell.numerator for c in release.cells if c.status is CellStatus.OK}
+    known |= dict.fromkeys(zeros, 0.0)
+    hidden = {c.cell.code: (0.0, math.inf) for c in release.cells if c.cell.code not in known}
+    commune = next(c.cell.code for c in release.cells if c.cell.level is Level.COMMUNE)
+    parts = [c.cell.code for c in release.cells if c.cell.level is Level.IRIS]
+    system = LinearSystem(known, hidden, (sum_relation(commune, parts),))
+    return Interval(*feasible_intervals(system)[target])
+
+
+@pytest.mark.parametrize(
+    ("kind", "small"),
+    [("ratio", (12, 40)), ("share", (20, 45))],  # secret by a denominator under 50
+)
+def test_an_empty_iris_is_never_the_only_cover_of_a_secret_one(
+    kind: str, small: tuple[int, int]
+) -> None:
+    # Beside the small IRIS, an empty one (no household: secret too, its share
+    # is undefined). Counting the empty one as cover lets anyone who knows it is
+    # empty subtract: commune total - published IRIS = the small IRIS, exactly.
+    rows = [small, (0, 0), (100, 1000), (80, 900)]
+    release = release_table(hierarchical(INDICATORS[kind], {"33063": rows}), RULES)
+
+    assert release.passed
+    assert statuses(release)["330630004"] is CellStatus.SECRET_SECONDARY
+    interval = attacker_interval(release, "330630001", zeros={"330630002"})
+    assert is_protected(interval, RULES.k), interval
 
 
 def test_secret_commune_row_leaves_its_iris_to_the_primary_rules() -> None:
@@ -347,8 +386,27 @@ def assert_protected_release(table: IndicatorTable, rules: DisclosureRules) -> N
             assert not 0 < (cell.denominator or 0) - cell.numerator < rules.k
         if not indicator.is_count:
             assert (cell.denominator or 0) >= max(rules.min_denominator, 1)
+    amounts = {
+        (c.cell.code, q): (c.cell.numerator, c.cell.denominator)
+        for c in release.cells
+        for q in AuditedQuantity
+    }
     for finding in release.findings:
-        assert is_protected(Interval(finding.low, finding.high), rules.k)
+        numerator, denominator = amounts[(finding.code, finding.quantity)]
+        amount = (
+            numerator
+            if finding.quantity is AuditedQuantity.NUMERATOR
+            else ((denominator or 0) - numerator)
+        )
+        # what the attacker knew already: a zero, a share's denominator; else only >= 0
+        if amount == 0:
+            known = (0.0, 0.0)
+        elif indicator.share_of_one_dataset:
+            known = (0.0, float(denominator or 0))
+        else:
+            known = (0.0, math.inf)
+        learnt_nothing = finding.low <= known[0] + 1e-6 and finding.high >= known[1] - 1e-6
+        assert is_protected(Interval(finding.low, finding.high), rules.k) or learnt_nothing
     primary = apply_primary(table, rules)
     for before, after in zip(primary, release.cells, strict=True):
         if before.status is not CellStatus.OK:
