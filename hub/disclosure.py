@@ -246,23 +246,41 @@ def _audit(
     for quantity in audited_quantities(indicator, rules):
         system = _system(cells, groups, quantity, indicator)
         intervals = feasible_intervals(system)
+        baseline: dict[str, Interval] | None = None  # what the priors alone give
         for released in cells:
             if released.status is CellStatus.OK:
                 continue
             cell = released.cell
             low, high = intervals[_key(cell)]
             findings.append(AuditFinding(cell.code, cell.level, low, high, quantity))
-            prior = system.hidden[_key(cell)]
-            protected = is_protected(Interval(low, high), rules.k)
-            if not (protected or _nothing_learnt(low, high, prior)):
+            if is_protected(Interval(low, high), rules.k):
+                continue
+            if baseline is None:
+                baseline = feasible_intervals(
+                    _without_publication(system, cells, quantity, indicator)
+                )
+            if not _nothing_learnt(low, high, baseline[_key(cell)]):
                 passed = False
                 failing.setdefault(cell.commune, quantity)
     return _Audit(tuple(findings), passed, failing)
 
 
+def _without_publication(
+    system: LinearSystem,
+    cells: Sequence[ReleasedCell],
+    quantity: AuditedQuantity,
+    indicator: Indicator,
+) -> LinearSystem:
+    """The same structure with nothing published: what the attacker's prior
+    knowledge alone (`_prior`) already implies of each cell."""
+    hidden = {_key(c.cell): _prior(c.cell, quantity, indicator) for c in cells}
+    return LinearSystem({}, hidden, system.relations)
+
+
 def _nothing_learnt(low: float, high: float, prior: tuple[float, float]) -> bool:
-    """The published figures tell no more of the cell than was known before (an
-    empty IRIS, or a share whose denominator is under k): nothing to protect."""
+    """The published figures tell no more of the cell than the attacker's prior
+    knowledge already did (an empty IRIS, a share whose denominators are under
+    k): nothing to protect."""
     return low <= prior[0] + _PRIOR_TOLERANCE and high >= prior[1] - _PRIOR_TOLERANCE
 
 

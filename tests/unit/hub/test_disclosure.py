@@ -370,6 +370,40 @@ def tables(draw: st.DrawFn, indicator: Indicator) -> IndicatorTable:
     return hierarchical(indicator, communes)
 
 
+def known_beforehand(
+    release: Release, indicator: Indicator, quantity: AuditedQuantity
+) -> dict[str, Interval]:
+    """Each cell's interval for an attacker who reads nothing of the release but
+    knows the empty cells, a share's denominators, and commune = sum of IRIS."""
+    from hub.audit import LinearSystem, feasible_intervals, sum_relation
+
+    hidden = {}
+    for released in release.cells:
+        cell = released.cell
+        numerator, denominator = cell.numerator, cell.denominator or 0.0
+        amount = numerator if quantity is AuditedQuantity.NUMERATOR else denominator - numerator
+        if amount == 0:
+            hidden[cell.code] = (0.0, 0.0)
+        elif indicator.share_of_one_dataset:
+            hidden[cell.code] = (0.0, float(denominator))
+        else:
+            hidden[cell.code] = (0.0, math.inf)
+    relations = tuple(
+        sum_relation(
+            c.cell.code,
+            [
+                i.cell.code
+                for i in release.cells
+                if i.cell.level is Level.IRIS and i.cell.commune == c.cell.code
+            ],
+        )
+        for c in release.cells
+        if c.cell.level is Level.COMMUNE
+    )
+    intervals = feasible_intervals(LinearSystem({}, hidden, relations))
+    return {code: Interval(*bounds) for code, bounds in intervals.items()}
+
+
 def assert_protected_release(table: IndicatorTable, rules: DisclosureRules) -> None:
     release = release_table(table, rules)
     indicator = table.indicator
@@ -386,27 +420,11 @@ def assert_protected_release(table: IndicatorTable, rules: DisclosureRules) -> N
             assert not 0 < (cell.denominator or 0) - cell.numerator < rules.k
         if not indicator.is_count:
             assert (cell.denominator or 0) >= max(rules.min_denominator, 1)
-    amounts = {
-        (c.cell.code, q): (c.cell.numerator, c.cell.denominator)
-        for c in release.cells
-        for q in AuditedQuantity
-    }
     for finding in release.findings:
-        numerator, denominator = amounts[(finding.code, finding.quantity)]
-        amount = (
-            numerator
-            if finding.quantity is AuditedQuantity.NUMERATOR
-            else ((denominator or 0) - numerator)
-        )
-        # what the attacker knew already: a zero, a share's denominator; else only >= 0
-        if amount == 0:
-            known = (0.0, 0.0)
-        elif indicator.share_of_one_dataset:
-            known = (0.0, float(denominator or 0))
-        else:
-            known = (0.0, math.inf)
-        learnt_nothing = finding.low <= known[0] + 1e-6 and finding.high >= known[1] - 1e-6
-        assert is_protected(Interval(finding.low, finding.high), rules.k) or learnt_nothing
+        interval = Interval(finding.low, finding.high)
+        before = known_beforehand(release, indicator, finding.quantity)[finding.code]
+        learnt_nothing = finding.low <= before.low + 1e-6 and finding.high >= before.high - 1e-6
+        assert is_protected(interval, rules.k) or learnt_nothing, (finding, before)
     primary = apply_primary(table, rules)
     for before, after in zip(primary, release.cells, strict=True):
         if before.status is not CellStatus.OK:
@@ -428,3 +446,16 @@ def test_random_hierarchies_under_other_rules(
     table: IndicatorTable, k: int, min_denominator: int
 ) -> None:
     assert_protected_release(table, DisclosureRules(k=k, min_denominator=min_denominator))
+
+
+def test_a_commune_of_tiny_shares_is_secret_throughout_and_passes() -> None:
+    # Found by hypothesis: every cell of 33069 is secret (denominators under 50)
+    # and the known zeros already bound the commune row below its own denominator:
+    # the release teaches nothing beyond what was known, so there is nothing
+    # left to suppress and nothing to fail.
+    table = hierarchical(SHARE, {"33063": [(0, 0)] * 3, "33069": [(0, 0), (0, 1), (1, 1)]})
+
+    release = release_table(table, RULES)
+
+    assert release.passed
+    assert all(c.status is not CellStatus.OK for c in release.cells if c.cell.commune == "33069")
