@@ -1,6 +1,6 @@
 """`make bench`: obshub beside its peers, in one run on one machine.
 
-Runs (INTERFACES.md, `make bench`): `obshub_connector`, `obshub_end_to_end`,
+Runs (`make bench`): `obshub_connector`, `obshub_end_to_end`,
 `kafka_transport`, `duckdb_groupby`, `naive_per_record`, on one generated
 `caf.allocataires` extract, against a private stack on free ports. The
 results go to `bench/results/latest.json`; see bench/README.md.

@@ -1,4 +1,4 @@
-"""The bench's results: the JSON of INTERFACES.md and the table printed from it (pure).
+"""The bench's results: the JSON `make bench` writes and the table printed from it (pure).
 
     {"machine": {...},
      "runs": [{"name", "rows", "seconds", "rows_per_s", "peak_rss_mb"}],

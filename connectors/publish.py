@@ -82,7 +82,7 @@ class PublishReport:
     hub: HubVerdict | None = None  # the hub's receipt, when waited for
 
     def to_json(self) -> dict[str, Any]:
-        """The `--report` file (INTERFACES.md), with row numbers per reason added."""
+        """The `--report` file (README, "Installing a connector"), row numbers added."""
         return {
             "drop_id": self.drop_id,
             "partner": self.partner,

@@ -2,7 +2,7 @@
 
 Everything here is invented: households, job seekers, beneficiaries and
 aids are drawn at random, seeded, over the demo territory's generated IRIS
-(deploy/demo/territory), in each partner's export format (INTERFACES.md).
+(deploy/demo/territory), in each partner's export format (docs/wire.md).
 Rates vary by IRIS through a seeded deprivation index so that maps show
 contrast; identifiers are stable for a seed, so the same household keeps its
 identifier from one month to the next.

@@ -1,7 +1,7 @@
 """Disclosure rules (secret statistique) as a convention states them.
 
 Pure data and the rule for combining them; the suppression itself is the
-hub's business. Defaults follow notes/DISCLOSURE.md for counts of persons or
+hub's business. Defaults follow French practice for counts of persons or
 households (the "règle des 11"):
 
 - `k` = 11: a count between 1 and k-1 is secret (0 is published);

@@ -7,7 +7,7 @@ attacker's best knowledge of a secret cell is its *feasible interval*: the
 minimum and maximum of its value over every assignment of the secret cells
 that satisfies the relations, given the published values and what is known
 beforehand of each secret cell (by default only that it is non-negative).
-notes/DISCLOSURE.md calls a release protected when every such interval is
+A release is called protected when every such interval is
 at least k wide.
 
 `feasible_intervals` computes the intervals with `scipy.optimize.linprog`

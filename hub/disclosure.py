@@ -1,6 +1,6 @@
 """Secret statistique: from an indicator table to a protected release.
 
-`release_table` applies, in order (notes/DISCLOSURE.md):
+`release_table` applies, in order:
 
 1. the primary rules, cell by cell (`is_primary_secret`): a numerator
    between 1 and k-1 (0 is published); for a share of one dataset with
@@ -166,7 +166,7 @@ def apply_primary(table: IndicatorTable, rules: DisclosureRules) -> tuple[Releas
 def audit_cells(
     cells: Sequence[ReleasedCell], indicator: Indicator, rules: DisclosureRules
 ) -> tuple[tuple[AuditFinding, ...], bool]:
-    """The audit of notes/DISCLOSURE.md: one finding per secret cell and audited
+    """The audit described above: one finding per secret cell and audited
     quantity, and whether the cells are protected (every published cell passes
     the primary rules; every secret interval is at least k wide, never a point)."""
     audit = _audit(cells, _hierarchy([c.cell for c in cells]), indicator, rules)

@@ -1,7 +1,7 @@
 """The territory: IRIS, their communes, their polygons and the grid-to-IRIS table.
 
 `load_territory(directory)` reads the three files of a territory directory
-once (formats in INTERFACES.md, "Demo territory and datasets"):
+once (formats in deploy/demo/territory/README.md):
 
 - `iris.csv`: `CODE_IRIS;LIB_IRIS;TYP_IRIS;DEPCOM;LIBCOM`, optionally
   `P_POP;P_MEN` (population, households), `;` or `,` separated, UTF-8;

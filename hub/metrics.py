@@ -1,4 +1,4 @@
-"""The hub's Prometheus metrics (INTERFACES.md), in one registry.
+"""The hub's Prometheus metrics (docs/observability.md), in one registry.
 
 Labels are bounded: partner, convention, dataset, indicator, consumer,
 outcome, reason, kind, topic. Never a person, a pseudonym or an IRIS code.
@@ -105,7 +105,7 @@ class HubMetrics:
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
             registry=r,
         )
-        # Beyond INTERFACES.md: what the alert rules and dashboards also need.
+        # What the alert rules and dashboards also need.
         self.consumer_lag = Gauge(
             "obshub_consumer_lag_messages",
             "Messages of a partner topic not yet committed by the hub's group",

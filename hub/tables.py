@@ -95,4 +95,4 @@ class Release:
     rules: DisclosureRules
     cells: tuple[ReleasedCell, ...]
     findings: tuple[AuditFinding, ...]  # one per secret cell and audited quantity
-    passed: bool  # the audit of notes/DISCLOSURE.md holds
+    passed: bool  # the audit of hub.disclosure holds

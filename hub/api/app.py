@@ -1,4 +1,4 @@
-"""The access API's HTTP surface (INTERFACES.md, "Access API").
+"""The access API's HTTP surface (README, "Reading indicators").
 
 Handlers authenticate, ask the gate, answer. Every error body is
 `{"detail": {"reason": <code>, "message": <one line>}}`:

@@ -39,7 +39,7 @@ class StackStatus:
     api: ServiceStatus
 
     def to_json(self) -> dict[str, Any]:
-        """The shape of `obshub status --json` (INTERFACES.md)."""
+        """The shape of `obshub status --json` (README)."""
         return {
             "kafka": {"pid": self.kafka.pid, "bootstrap": self.kafka.endpoint},
             "worker": {"pid": self.worker.pid, "metrics": self.worker.endpoint},

@@ -125,7 +125,7 @@ PERIODS = {  # indicator: the period its test rows are published for
     "apa_domicile_pour_100_75plus": "1901-Q1",
     "ccas_aides_pour_1000_menages": "1901-01",
 }
-CONSENTED = {  # the demo conventions (INTERFACES.md, "Demo territory and datasets")
+CONSENTED = {  # the demo conventions (deploy/demo/conventions)
     "observatoire-bordeaux": set(PERIODS),
     "agora-le-bouscat": set(CAF_ONLY),
     "cabinet-etudes": set(),

@@ -1,7 +1,7 @@
 """An independent computation of the demo indicators from the extracts.
 
 Plain Python over the CSV files and the territory files, written from the
-specifications (INTERFACES.md's catalog, the secret statistique rules,
+specifications (the demo catalog, the secret statistique rules,
 docs/aggregation.md's grid rule), not from the hub's code, so tests can
 compare what the hub publishes with it.
 """
@@ -201,7 +201,7 @@ def expected_indicators(
 def primary_secret(
     numerator: float, denominator: float | None, share: bool, k: int = 11, min_denominator: int = 50
 ) -> bool:
-    """The secret statistique's primary rule (INTERFACES.md), for k and the minimum."""
+    """The secret statistique's primary rule (README, "The hub"), for k and the minimum."""
     if 0 < numerator < k:
         return True
     if denominator is None:

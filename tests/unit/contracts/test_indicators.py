@@ -18,7 +18,7 @@ from tests.unit.contracts.support import (
     with_changes,
 )
 
-# INTERFACES.md, "Demo indicator catalog": id → (numerator, denominator, scale)
+# The demo indicator catalog: id → (numerator, denominator, scale)
 EXPECTED = {
     "caf_allocataires": (("caf.allocataires", []), None, 1),
     "caf_bas_revenus_part": (

@@ -177,7 +177,7 @@ def test_contradictory_systems_are_refused(system: LinearSystem) -> None:
 
 
 def one_at_a_time(system: LinearSystem) -> dict[str, Interval]:
-    """The audit as DISCLOSURE.md words it: two plain LPs per secret cell."""
+    """The audit as its definition words it: two plain LPs per secret cell."""
     names = sorted(system.hidden)
     a_eq, b_eq = [], []
     for relation in system.relations:
