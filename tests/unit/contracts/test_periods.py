@@ -9,6 +9,7 @@ from contracts.periods import (
     check_period_started,
     normalise_period,
     period_start,
+    period_starts_at,
 )
 
 
@@ -81,7 +82,9 @@ def test_a_period_that_has_not_started_is_refused(
     "period", ["2026-12", "2026-11", "2026-Q4", "2026-Q1", "2026", "2025", "2025-Q4"]
 )
 def test_a_period_that_has_started_is_accepted(period: str) -> None:
-    check_period_started(period, DEC_1)  # the current month, quarter and year, and earlier ones
+    # the current month, quarter and year, and earlier ones: started, so no error
+    assert period_starts_at(period) <= DEC_1
+    assert check_period_started(period, DEC_1) is None
 
 
 def test_a_period_starts_at_midnight_utc() -> None:
