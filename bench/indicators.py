@@ -1,11 +1,12 @@
-"""Watching the `indicators` topic: when did the last row of a drop arrive?
+"""Watching the `indicators` topic: when was a drop's last release complete?
 
 `IndicatorWatcher` reads `indicators` as the admin principal in a thread,
 from the end of the topic as it was when the watcher started, and notes
-when each row arrives. A drop's rows are known by their period (each drop
-of the bench has its own) and by the keys the catalog and the territory
-call for (`expected_keys`): every IRIS and commune of every indicator that
-reads `caf.allocataires`, when all of its datasets have a drop.
+when each row arrives (a release, one message, brings all of its rows). A
+drop's rows are known by their period (each drop of the bench has its
+own) and by the keys the catalog and the territory call for
+(`expected_keys`): every IRIS and commune of every indicator that reads
+`caf.allocataires`, when all of its datasets have a drop.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from bench.errors import RunFailedError
 from contracts.indicators import IndicatorCatalog, Level
 from contracts.principals import KafkaCredentials
+from hub.published import flat_rows
 from schemas.catalog import load_catalog
 from schemas.codec import decode_message
 
@@ -107,10 +109,11 @@ class IndicatorWatcher:
                 for records in consumer.poll(timeout_ms=100).values():
                     now = time.monotonic()
                     for record in records:
-                        _, row = decode_message(catalog, record.value)
-                        key = (row["indicator"], row["period"], row["level"], row["code"])
+                        _, release = decode_message(catalog, record.value)
                         with self._lock:
-                            self._arrivals.append((now, key, row))
+                            for row in flat_rows(release):
+                                key = (row["indicator"], row["period"], row["level"], row["code"])
+                                self._arrivals.append((now, key, row))
             consumer.close()
         except BaseException as exc:  # reported by wait_for, in the main thread
             self._error = exc

@@ -22,7 +22,9 @@ HUB_APP_ID = "obshub-hub"
 QUARANTINE_TOPIC = "hub.quarantine"
 AGGREGATES_TOPIC = "hub.aggregates"
 AUDIT_TOPIC = "hub.audit"
+AUDIT_PARTITIONS = 2  # one per writer of the audit chain: the worker's, the API's
 INDICATORS_TOPIC = "indicators"
+RELEASES_TOPIC = "hub.releases"  # every release ever published: the register
 
 SCRAM_MECHANISM = "SCRAM-SHA-512"
 

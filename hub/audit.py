@@ -1,263 +1,359 @@
-"""What an attacker can deduce from published figures: the audit's LP core.
+"""The audit trail: every governance decision as one event of one shape.
 
-A release is a set of published cells, a set of secret cells and linear
-relations between them that anyone knows (a commune row is the sum of its
-IRIS rows; in a two-way table each row and column sums to its margin). The
-attacker's best knowledge of a secret cell is its *feasible interval*: the
-minimum and maximum of its value over every assignment of the secret cells
-that satisfies the relations, given the published values and what is known
-beforehand of each secret cell (by default only that it is non-negative).
-A release is called protected when every such interval is
-at least k wide.
+Every event on `hub.audit` — a drop accepted or rejected, a release
+published or held, an access granted or denied, a convention changing
+standing, an indicator going stale — is an `AuditEvent`: who acted
+(`actor`), what kind of decision (`action`), on what (`object`, e.g.
+`drop:<id>`, `release:<id>`, `indicator:<id>`), its `outcome`, the reason
+code and the time, plus the ids that let a steward join it with the rest
+(convention, dataset, drop, consumer, indicator, channel, release). The
+constructors below are the only places events are built.
 
-`feasible_intervals` computes the intervals with `scipy.optimize.linprog`
-(HiGHS): for each secret cell, one LP minimising it and one maximising it.
-Solving them one call at a time costs about a millisecond of call overhead
-each, so the LPs are stacked: every (cell, direction) pair gets its own copy
-of the variables of its connected component, and one block-diagonal LP
-minimises the sum of all the copies' objectives. The blocks share no variable
-or constraint, so the joint optimum is every block at its own optimum, and
-each copy's target variable holds that LP's answer. LP with an unbounded
-block is unbounded as a whole, so unboundedness is decided first, exactly,
-on the recession cone (see `_unbounded`), and unbounded directions are left
-out of the stacked LP.
+Tamper evidence. Each writer process (the worker, each API process)
+keeps its own chain, named at its start (`chain`, e.g. `hub-api-3f9c…`),
+on its own partition of `hub.audit` (`WORKER_PARTITION`, `API_PARTITION`):
+every event carries its sequence number in the chain and `prev`, the
+SHA-256 of the previous event's message bytes (empty for the first). At
+intervals, and when a writer stops, it appends an `audit_chain` event
+signed with the hub operator's Ed25519 key over
 
-Pure: plain data in, plain data out; no I/O.
+    b"obshub/audit-head/v1\x00" + partition + "\n" + chain + "\n" + seq + "\n" + prev
+
+so the chain up to it cannot be rewritten without the key. `verify_chain`
+(`obshub audit verify`) walks every chain and says whether each is whole
+and signed, or where it breaks: an edited, removed, inserted or reordered
+event breaks the hash links; a rewritten chain breaks the signatures.
+Events after a chain's last signed head are whole but not yet signed, and
+a truncated tail cannot be told from one never written: the head is
+signed every `OBSHUB_AUDIT_SIGN_S` seconds to keep that window short.
+Messages outside any chain (written before chains existed, or by a
+principal that may write the topic without the hub's chain) are counted
+and named apart: nothing in a chain rests on them.
 """
 
 from __future__ import annotations
 
-import math
+import datetime as dt
+import hashlib
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from enum import StrEnum
+from typing import Any
 
-import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import coo_array
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from hub.errors import InconsistentSystemError
+from schemas.catalog import SchemaCatalog
+from schemas.codec import decode_message, encode_message
+from schemas.errors import SchemaError
+from schemas.model import ProtocolSchema
 
-NON_NEGATIVE: tuple[float, float] = (0.0, math.inf)
-_TOLERANCE = 1e-7  # HiGHS's default primal feasibility tolerance
-_DECIMALS = 6  # intervals are reported to this many decimals: LP noise is below it
-_WIDTH_TOLERANCE = 1e-6
-
-
-class Interval(NamedTuple):
-    """The values a secret cell can take given everything published."""
-
-    low: float
-    high: float  # math.inf when nothing bounds it from above
-
-    @property
-    def width(self) -> float:
-        return self.high - self.low
+WORKER_PARTITION = 0
+API_PARTITION = 1
+HEAD_TAG = b"obshub/audit-head/v1\x00"
+SCHEMA = "audit_event"
+MAX_TEXT = 500
 
 
-@dataclass(frozen=True)
-class Relation:
-    """A published linear identity: sum of coefficient x cell equals `total`."""
-
-    terms: Mapping[str, float]
-    total: float = 0.0
+class Action(StrEnum):
+    DROP = "drop"
+    RELEASE = "release"
+    ACCESS = "access"
+    CONVENTION = "convention"
+    INDICATOR = "indicator"
+    CHAIN = "audit_chain"
 
 
 @dataclass(frozen=True)
-class LinearSystem:
-    """Everything an attacker knows: published values, a priori bounds of the
-    secret cells, and the relations that tie cells together."""
+class AuditEvent:
+    actor: str
+    action: Action
+    object: str
+    outcome: str
+    at: dt.datetime
+    reason: str | None = None
+    convention_id: str | None = None
+    dataset: str | None = None
+    drop_id: str | None = None
+    consumer: str | None = None
+    indicator: str | None = None
+    channel: str | None = None
+    release_id: str | None = None
 
-    known: Mapping[str, float]
-    hidden: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # cell -> (low, high)
-    relations: tuple[Relation, ...] = ()
-
-
-def is_protected(interval: Interval, k: float) -> bool:
-    """The audit's test for one secret cell: at least k wide, and so never a point."""
-    return interval.high > interval.low and interval.width >= k - _WIDTH_TOLERANCE
-
-
-def audit_system(system: LinearSystem, k: float) -> tuple[dict[str, Interval], bool]:
-    """Every hidden cell's interval, and whether all of them are protected."""
-    intervals = feasible_intervals(system)
-    return intervals, all(is_protected(i, k) for i in intervals.values())
-
-
-def sum_relation(total: str, parts: Iterable[str]) -> Relation:
-    """`total` is the sum of `parts` (a commune row and its IRIS rows, a margin and its row)."""
-    terms = {total: 1.0}
-    for part in parts:
-        terms[part] = terms.get(part, 0.0) - 1.0
-    return Relation(terms)
-
-
-def feasible_intervals(system: LinearSystem) -> dict[str, Interval]:
-    """The feasible interval of every hidden cell of `system`.
-
-    Raises InconsistentSystemError when a relation names an unknown cell or
-    no assignment satisfies the system (the published figures contradict
-    each other)."""
-    names = sorted(system.hidden)
-    bounds = np.array([system.hidden[n] for n in names], dtype=float).reshape(-1, 2)
-    rows = _reduce(system, {name: i for i, name in enumerate(names)})
-    intervals = {name: Interval(*system.hidden[name]) for name in names}
-    components = _components(len(names), rows)
-    targets = [
-        (comp, j, direction)
-        for comp in components
-        if comp.rows
-        for j in range(len(comp.variables))
-        for direction in (-1.0, 1.0)
-    ]
-    unbounded = _unbounded(targets, bounds)
-    finite = [t for t, out in zip(targets, unbounded, strict=True) if not out]
-    # A component whose every optimum is infinite still gets a block, with no
-    # objective, so that an infeasible one is caught (the recession test
-    # presumes a non-empty region).
-    covered = {id(comp) for comp, _, _ in finite}
-    finite += [(c, 0, 0.0) for c in components if c.rows and id(c) not in covered]
-    optimum = _stacked(finite, bounds, recession=False)
-    for (comp, j, direction), value in zip(finite, optimum, strict=True):
-        if direction == 0.0:
-            continue
-        name = names[comp.variables[j]]
-        low, high = intervals[name]
-        if direction < 0:
-            intervals[name] = Interval(round(value, _DECIMALS), high)
-        else:
-            intervals[name] = Interval(low, round(value, _DECIMALS))
-    for (comp, j, direction), out in zip(targets, unbounded, strict=True):
-        if out:
-            name = names[comp.variables[j]]
-            low, high = intervals[name]
-            intervals[name] = (
-                Interval(-math.inf, high) if direction < 0 else Interval(low, math.inf)
-            )
-    return intervals
+    def record(self) -> dict[str, Any]:
+        """The `audit_event` record, before the chain fills `seq` and `prev`."""
+        return {
+            "event_id": secrets.token_hex(12),
+            "at": self.at,
+            "actor": self.actor,
+            "action": self.action.value,
+            "object": self.object,
+            "outcome": self.outcome,
+            "reason": None if self.reason is None else self.reason[:MAX_TEXT],
+            "convention_id": self.convention_id,
+            "dataset": self.dataset,
+            "drop_id": self.drop_id,
+            "consumer": self.consumer,
+            "indicator": self.indicator,
+            "channel": self.channel,
+            "release_id": self.release_id,
+            "seq": 0,
+            "prev": "",
+            "signature": None,
+        }
 
 
-class _Row(NamedTuple):
-    coefficients: dict[int, float]  # hidden cell index -> coefficient
-    rhs: float
+def drop_event(
+    outcome: str,
+    partner: str,
+    drop_id: str,
+    convention_id: str | None,
+    dataset: str | None,
+    at: dt.datetime,
+    reason: str | None = None,
+) -> AuditEvent:
+    """A drop accepted, rejected (with its reason code), repeated or superseded."""
+    return AuditEvent(
+        partner,
+        Action.DROP,
+        f"drop:{drop_id}",
+        outcome,
+        at,
+        reason,
+        convention_id=convention_id,
+        dataset=dataset,
+        drop_id=drop_id,
+    )
+
+
+def access_event(
+    consumer: str,
+    indicator: str | None,
+    granted: bool,
+    reason: str | None,
+    channel: str,
+    at: dt.datetime,
+    conventions: Iterable[str] = (),
+    actor: str | None = None,
+) -> AuditEvent:
+    """A consent decision: the consumer, what it asked for, on which channel, why."""
+    ids = sorted({ref.split(" ")[0] for ref in conventions})
+    return AuditEvent(
+        actor or consumer,
+        Action.ACCESS,
+        f"indicator:{indicator}" if indicator else "catalog",
+        "granted" if granted else "denied",
+        at,
+        reason,
+        convention_id=",".join(ids) or None,
+        consumer=consumer,
+        indicator=indicator,
+        channel=channel,
+    )
+
+
+def release_event(
+    indicator: str,
+    period: str,
+    outcome: str,
+    at: dt.datetime,
+    reason: str | None = None,
+    release_id: str | None = None,
+) -> AuditEvent:
+    """A release published (`release_id`), or a period that failed its check or is held."""
+    return AuditEvent(
+        "hub",
+        Action.RELEASE,
+        f"release:{release_id}" if release_id else f"indicator:{indicator}@{period}",
+        outcome,
+        at,
+        reason,
+        indicator=indicator,
+        release_id=release_id,
+    )
+
+
+def convention_event(convention_id: str, standing: str, at: dt.datetime, reason: str) -> AuditEvent:
+    """Where a convention stands changed (`standing`: in_force, expired, revoked, ...)."""
+    return AuditEvent(
+        "hub",
+        Action.CONVENTION,
+        f"convention:{convention_id}",
+        standing,
+        at,
+        reason,
+        convention_id=convention_id,
+    )
+
+
+def indicator_event(indicator: str, outcome: str, at: dt.datetime, reason: str) -> AuditEvent:
+    """An indicator's newest period went stale (held) or fresh (released again)."""
+    return AuditEvent(
+        "hub", Action.INDICATOR, f"indicator:{indicator}", outcome, at, reason, indicator=indicator
+    )
+
+
+def head_payload(partition: int, chain: str, seq: int, prev: str) -> bytes:
+    return HEAD_TAG + f"{partition}\n{chain}\n{seq}\n{prev}".encode()
+
+
+def new_chain_id(actor: str) -> str:
+    return f"{actor}-{secrets.token_hex(6)}"
 
 
 @dataclass
-class _Component:
-    """Hidden cells linked by relations, with those relations in local indices."""
+class AuditChain:
+    """One writer's chain: links events and signs its head.
 
-    variables: list[int]
-    rows: list[_Row]
+    `link` and `sign_head` are synchronous: the caller sends the returned
+    bytes in the order it got them, to `partition`."""
 
+    partition: int  # below AUDIT_PARTITIONS
+    actor: str
+    schema: ProtocolSchema
+    chain: str = ""
+    seq: int = 0
+    prev: str = ""
+    unsigned: int = 0  # events since the last signed head
 
-def _reduce(system: LinearSystem, index: Mapping[str, int]) -> list[_Row]:
-    """The relations over hidden cells only, published values moved to the right."""
-    rows = []
-    for relation in system.relations:
-        coefficients: dict[int, float] = {}
-        rhs = relation.total
-        for name, coefficient in relation.terms.items():
-            if name in system.known:
-                rhs -= coefficient * system.known[name]
-            elif name in index:
-                coefficients[index[name]] = coefficients.get(index[name], 0.0) + coefficient
-            else:
-                raise InconsistentSystemError(
-                    f"a relation names {name!r}, neither published nor secret"
-                )
-        coefficients = {i: c for i, c in coefficients.items() if c != 0.0}
-        scale = 1.0 + sum(abs(c * system.known.get(n, 0.0)) for n, c in relation.terms.items())
-        if coefficients:
-            rows.append(_Row(coefficients, rhs))
-        elif abs(rhs) > _TOLERANCE * scale:
-            raise InconsistentSystemError(f"published cells break a relation by {rhs:g}")
-    return rows
+    def __post_init__(self) -> None:
+        self.chain = self.chain or new_chain_id(self.actor)
 
+    def link(self, event: AuditEvent) -> bytes:
+        """The event's message bytes, chained after the previous one."""
+        return self._append(event.record())
 
-def _components(count: int, rows: Sequence[_Row]) -> list[_Component]:
-    """Hidden cells grouped by the relations that link them (union-find)."""
-    parent = list(range(count))
+    def sign_head(self, key: Ed25519PrivateKey, at: dt.datetime) -> bytes:
+        """An `audit_chain` event signing everything before it."""
+        record = AuditEvent(self.actor, Action.CHAIN, f"chain:{self.chain}", "signed", at).record()
+        payload = head_payload(self.partition, self.chain, self.seq + 1, self.prev)
+        record["signature"] = key.sign(payload)
+        value = self._append(record)
+        self.unsigned = 0
+        return value
 
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for row in rows:
-        first, *others = row.coefficients
-        for other in others:
-            parent[root(other)] = root(first)
-    members: dict[int, list[int]] = {}
-    for i in range(count):
-        members.setdefault(root(i), []).append(i)
-    components = {r: _Component(m, []) for r, m in members.items()}
-    local = {i: pos for m in members.values() for pos, i in enumerate(m)}
-    for row in rows:
-        comp = components[root(next(iter(row.coefficients)))]
-        comp.rows.append(_Row({local[i]: c for i, c in row.coefficients.items()}, row.rhs))
-    return list(components.values())
+    def _append(self, record: dict[str, Any]) -> bytes:
+        self.seq += 1
+        record["chain"], record["seq"], record["prev"] = self.chain, self.seq, self.prev
+        value = encode_message(self.schema, record)
+        self.prev = hashlib.sha256(value).hexdigest()
+        self.unsigned += 1
+        return value
 
 
-# component, local variable, -1 minimise / +1 maximise (0: feasibility only)
-_Target = tuple[_Component, int, float]
+@dataclass(frozen=True)
+class Stored:
+    """One message of `hub.audit` as read back."""
+
+    partition: int
+    offset: int
+    value: bytes
 
 
-def _unbounded(targets: Sequence[_Target], bounds: np.ndarray) -> list[bool]:
-    """Whether each target's optimum is infinite.
+@dataclass
+class ChainState:
+    """What the verification found of one chain."""
 
-    Over a non-empty polyhedron {x : A x = b, l <= x <= u}, x_j grows without
-    bound iff some direction d of its recession cone (A d = 0, d_i >= 0 where
-    l_i is finite, d_i <= 0 where u_i is finite) has d_j > 0. Boxing d into
-    [-1, 1] keeps that LP bounded: its optimum is 1 or 0."""
-    result = [False] * len(targets)
-    open_ends = []
-    for pos, (comp, j, direction) in enumerate(targets):
-        low, high = bounds[comp.variables[j]]
-        if (direction > 0 and math.isinf(high)) or (direction < 0 and math.isinf(low)):
-            open_ends.append(pos)
-    if open_ends:
-        optimum = _stacked([targets[p] for p in open_ends], bounds, recession=True)
-        for pos, value in zip(open_ends, optimum, strict=True):
-            result[pos] = abs(value) > 0.5
-    return result
+    partition: int
+    chain: str
+    events: int = 0
+    first_seq: int = 0
+    last_seq: int = 0
+    signed_through: int = 0  # seq of the last valid signed head
+    prev: str = ""
+    problem: str | None = None
+
+    def line(self) -> str:
+        if self.problem is not None:
+            return f"chain {self.chain} (partition {self.partition}): {self.problem}"
+        text = f"{self.chain}: {self.events} events"
+        if self.first_seq > 1:
+            text += f" from seq {self.first_seq}"
+        text += f", signed through seq {self.signed_through}"
+        tail = self.last_seq - max(self.signed_through, self.first_seq - 1)
+        if tail:
+            text += f" ({tail} after the last signed head)"
+        return text
 
 
-def _stacked(targets: Sequence[_Target], bounds: np.ndarray, *, recession: bool) -> list[float]:
-    """Optimise each target's variable over its own copy of its component, in one LP."""
-    if not targets:
-        return []
-    row_ids: list[int] = []
-    col_ids: list[int] = []
-    data: list[float] = []
-    rhs: list[float] = []
-    box: list[np.ndarray] = []
-    objective_at: list[int] = []
-    signs: list[float] = []
-    offset = 0
-    for comp, j, direction in targets:
-        for row in comp.rows:
-            for var, coefficient in row.coefficients.items():
-                row_ids.append(len(rhs))
-                col_ids.append(offset + var)
-                data.append(coefficient)
-            rhs.append(0.0 if recession else row.rhs)
-        own = bounds[comp.variables]
-        if recession:
-            own = np.column_stack(
-                (np.where(np.isinf(own[:, 0]), -1.0, 0.0), np.where(np.isinf(own[:, 1]), 1.0, 0.0))
+@dataclass
+class ChainVerdict:
+    chains: list[ChainState] = field(default_factory=list)
+    outside: list[Stored] = field(default_factory=list)  # messages in no chain
+
+    @property
+    def whole(self) -> bool:
+        return all(c.problem is None for c in self.chains)
+
+    def line(self) -> str:
+        """One line: every chain whole and signed, or where one breaks."""
+        broken = [c for c in self.chains if c.problem is not None]
+        if broken:
+            return "audit chain broken: " + "; ".join(c.line() for c in broken)
+        text = "audit chain whole: " + ("; ".join(c.line() for c in self.chains) or "no events")
+        if self.outside:
+            where = ", ".join(f"{m.partition}@{m.offset}" for m in self.outside[:5])
+            more = "…" if len(self.outside) > 5 else ""
+            text += f"; {len(self.outside)} messages outside any chain ({where}{more})"
+        return text
+
+
+def verify_chain(
+    messages: Sequence[Stored], catalog: SchemaCatalog, operator: Ed25519PublicKey
+) -> ChainVerdict:
+    """Walk every chain (messages in offset order within each partition)."""
+    verdict = ChainVerdict()
+    chains: dict[tuple[int, str], ChainState] = {}
+    for message in sorted(messages, key=lambda m: (m.partition, m.offset)):
+        record = _chained_record(message, catalog)
+        if record is None:
+            verdict.outside.append(message)
+            continue
+        key = (message.partition, record["chain"])
+        if key not in chains:
+            chains[key] = ChainState(message.partition, record["chain"], first_seq=record["seq"])
+            verdict.chains.append(chains[key])
+        _follow(chains[key], message, record, operator)
+    return verdict
+
+
+def _chained_record(message: Stored, catalog: SchemaCatalog) -> dict[str, Any] | None:
+    try:
+        schema, record = decode_message(catalog, message.value)
+    except SchemaError:
+        return None
+    if schema.name != SCHEMA or not record.get("chain"):
+        return None
+    return record
+
+
+def _follow(
+    state: ChainState, message: Stored, record: Mapping[str, Any], operator: Ed25519PublicKey
+) -> None:
+    if state.problem is not None:
+        return
+    where = f"offset {message.offset} (seq {record['seq']})"
+    if state.events and record["prev"] != state.prev:
+        state.problem = (
+            f"{where}: does not follow the event before it "
+            "(an event was edited, removed, inserted or moved)"
+        )
+        return
+    if state.events and record["seq"] != state.last_seq + 1:
+        state.problem = f"{where}: comes after seq {state.last_seq}"
+        return
+    if record["action"] == Action.CHAIN.value:
+        payload = head_payload(message.partition, state.chain, record["seq"], record["prev"])
+        try:
+            operator.verify(record["signature"] or b"", payload)
+        except InvalidSignature:
+            state.problem = (
+                f"{where}: the chain head is not signed by the hub operator's key "
+                "(the chain before it was rewritten)"
             )
-        box.append(own)
-        objective_at.append(offset + j)
-        signs.append(direction)
-        offset += len(comp.variables)
-    cost = np.zeros(offset)
-    cost[objective_at] = -np.asarray(signs)  # linprog minimises: maximise x by minimising -x
-    a_eq = coo_array((data, (row_ids, col_ids)), shape=(len(rhs), offset)).tocsr()
-    result = linprog(cost, A_eq=a_eq, b_eq=np.asarray(rhs), bounds=np.vstack(box), method="highs")
-    if result.status == 2:
-        raise InconsistentSystemError("no assignment of the secret cells fits the published ones")
-    if result.status != 0:
-        raise InconsistentSystemError(f"the audit LP did not solve: {result.message}")
-    solution = np.asarray(result.x)
-    return [float(solution[i]) for i in objective_at]
+            return
+        state.signed_through = record["seq"]
+    state.events += 1
+    state.last_seq = record["seq"]
+    state.prev = hashlib.sha256(message.value).hexdigest()

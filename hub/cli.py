@@ -184,6 +184,39 @@ def api() -> None:
     run_or_exit(lambda: serve(HubSettings()))
 
 
+audit_app = typer.Typer(help="The audit trail on hub.audit.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    topic: str = typer.Option("hub.audit", help="the audit topic to read"),
+) -> None:
+    """Read the audit topic and say, in one line, whether every writer's chain is
+    whole and signed by the hub operator's key, or where it breaks (exit 1)."""
+    from contracts.keys import load_trust_store
+    from contracts.principals import load_credentials
+    from hub.audit import verify_chain
+    from hub.audit_log import read_trail
+    from hub.errors import AuditTrailError
+    from schemas.catalog import load_catalog
+
+    settings = HubSettings()
+
+    def verify() -> Any:
+        trust = load_trust_store(settings.keys_dir)
+        if settings.operator not in trust:
+            where = f"{settings.keys_dir}/{settings.operator}.pub"
+            raise AuditTrailError(f"no public key of the hub operator: {where} is missing")
+        messages = read_trail(load_credentials(settings.hub_credentials_path), topic)
+        return verify_chain(messages, load_catalog(), trust[settings.operator])
+
+    verdict = run_or_exit(verify)
+    typer.echo(verdict.line())
+    if not verdict.whole:
+        raise typer.Exit(1)
+
+
 access_app = typer.Typer(help="Bearer tokens of the access API's consumers.", no_args_is_help=True)
 app.add_typer(access_app, name="access")
 

@@ -23,6 +23,7 @@ from typing import Any
 from contracts.indicators import IndicatorCatalog
 from contracts.periods import normalise_period
 from hub.errors import StackError
+from hub.published import flat_rows
 from hub.stack import Stack
 from hub.stack.services import child_environment
 from schemas.catalog import load_catalog
@@ -141,7 +142,8 @@ def expected_releases(
 
 
 def read_indicator_rows(stack: Stack) -> dict[tuple[str, str, str, str], dict[str, Any]]:
-    """The latest row per key on `indicators`, read with the admin's credentials."""
+    """Per (indicator, period, level, code), the row of the latest release on
+    `indicators`, read with the admin's credentials."""
     from kafka import KafkaConsumer, TopicPartition
 
     catalog = load_catalog()
@@ -160,8 +162,12 @@ def read_indicator_rows(stack: Stack) -> dict[tuple[str, str, str, str], dict[st
         while any(consumer.position(tp) < ends[tp] for tp in parts):
             for records in consumer.poll(timeout_ms=500).values():
                 for record in records:
-                    _, row = decode_message(catalog, record.value)
-                    rows[(row["indicator"], row["period"], row["level"], row["code"])] = row
+                    _, release = decode_message(catalog, record.value)
+                    key = (release["indicator"], release["period"])
+                    for stale in [k for k in rows if k[:2] == key]:
+                        del rows[stale]  # a release replaces the whole table
+                    for row in flat_rows(release):
+                        rows[(*key, row["level"], row["code"])] = row
         return rows
     finally:
         consumer.close()

@@ -10,11 +10,11 @@
    compared with k as numbers. `dominance` needs each contributor's share of
    an amount, which a `Cell` does not carry: it is not applied here.
 2. secondary suppression (`suppress_secondary`), when the rules ask for it;
-3. the audit (`audit_cells`), whose verdict the release carries.
+3. the disclosure check (`check_cells`), whose verdict the release carries.
 
 What an attacker knows. A published row gives its numerator and
 denominator; a secret row gives nothing; a commune row is the sum of its IRIS
-rows, numerators and denominators alike. So the audit bounds, for every
+rows, numerators and denominators alike. So the disclosure check bounds, for every
 secret cell, its numerator and, for a share of one dataset with `complement`
 on, its complement: both are counts of people. For a share the two systems
 are independent (numerator + complement = denominator, and a secret
@@ -44,10 +44,10 @@ bounds the secret ones. When the commune row is published, its secret IRIS
 need at least one other secret IRIS beside them, holding together at least
 k: complementary cells are the published IRIS of the commune with the
 smallest non-zero value of the failing quantity (ties: code). If none is
-left, the commune row itself is suppressed. The loop audits, suppresses one
-cell per failing commune, and audits again until the audit passes.
+left, the commune row itself is suppressed. The loop checks, suppresses one
+cell per failing commune, and checks again until the disclosure check passes.
 
-Pure functions over plain data; the LP core is `hub.audit`.
+Pure functions over plain data; the LP core is `hub.inference`.
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ from dataclasses import dataclass, field, replace
 
 from contracts.disclosure import DisclosureRules
 from contracts.indicators import Indicator, Level
-from hub.audit import (
+from hub.errors import TableStructureError
+from hub.inference import (
     NON_NEGATIVE,
     Interval,
     LinearSystem,
@@ -66,12 +67,11 @@ from hub.audit import (
     is_protected,
     sum_relation,
 )
-from hub.errors import TableStructureError
 from hub.tables import (
-    AuditedQuantity,
-    AuditFinding,
     Cell,
     CellStatus,
+    CheckedQuantity,
+    DisclosureFinding,
     IndicatorTable,
     Release,
     ReleasedCell,
@@ -82,11 +82,11 @@ _SUM_TOLERANCE = 1e-6  # relative: commune rows of weighted counts are float sum
 _PRIOR_TOLERANCE = 1e-6
 
 
-def audited_quantities(indicator: Indicator, rules: DisclosureRules) -> tuple[AuditedQuantity, ...]:
-    """What the audit bounds for each secret cell of this indicator."""
+def checked_quantities(indicator: Indicator, rules: DisclosureRules) -> tuple[CheckedQuantity, ...]:
+    """What the disclosure check bounds for each secret cell of this indicator."""
     if indicator.share_of_one_dataset and rules.complement:
-        return (AuditedQuantity.NUMERATOR, AuditedQuantity.COMPLEMENT)
-    return (AuditedQuantity.NUMERATOR,)
+        return (CheckedQuantity.NUMERATOR, CheckedQuantity.COMPLEMENT)
+    return (CheckedQuantity.NUMERATOR,)
 
 
 def is_primary_secret(cell: Cell, indicator: Indicator, rules: DisclosureRules) -> bool:
@@ -163,27 +163,36 @@ def apply_primary(table: IndicatorTable, rules: DisclosureRules) -> tuple[Releas
     return tuple(released)
 
 
-def audit_cells(
+def check_cells(
     cells: Sequence[ReleasedCell], indicator: Indicator, rules: DisclosureRules
-) -> tuple[tuple[AuditFinding, ...], bool]:
-    """The audit described above: one finding per secret cell and audited
+) -> tuple[tuple[DisclosureFinding, ...], bool]:
+    """The disclosure check described above: one finding per secret cell and checked
     quantity, and whether the cells are protected (every published cell passes
     the primary rules; every secret interval is at least k wide, never a point)."""
-    audit = _audit(cells, _hierarchy([c.cell for c in cells]), indicator, rules)
-    return audit.findings, audit.passed
+    check = _check(cells, _hierarchy([c.cell for c in cells]), indicator, rules)
+    return check.findings, check.passed
 
 
-def audit_release(release: Release, indicator: Indicator) -> tuple[tuple[AuditFinding, ...], bool]:
-    """`audit_cells` of a release made earlier, under the rules it was made with."""
-    return audit_cells(release.cells, indicator, release.rules)
+def check_release(
+    release: Release, indicator: Indicator
+) -> tuple[tuple[DisclosureFinding, ...], bool]:
+    """`check_cells` of a release made earlier, under the rules it was made with."""
+    return check_cells(release.cells, indicator, release.rules)
 
 
 def suppress_secondary(
     cells: Sequence[ReleasedCell], indicator: Indicator, rules: DisclosureRules
 ) -> tuple[ReleasedCell, ...]:
-    """Add secondary suppressions until the audit passes. Cells already secret
+    """Add secondary suppressions until the disclosure check passes. Cells already secret
     stay secret, so a protected release comes back unchanged."""
     return _suppress(cells, indicator, rules)[0]
+
+
+def protect(release: Release, cells: Sequence[ReleasedCell], indicator: Indicator) -> Release:
+    """`release` with `cells` (more of them secret), secondary suppression run again
+    under its rules, and the disclosure check it ends on."""
+    protected, check = _suppress(cells, indicator, release.rules)
+    return replace(release, cells=protected, findings=check.findings, passed=check.passed)
 
 
 def release_table(table: IndicatorTable, rules: DisclosureRules) -> Release:
@@ -191,14 +200,14 @@ def release_table(table: IndicatorTable, rules: DisclosureRules) -> Release:
 
     Raises TableStructureError for a table that breaks its own structure."""
     check_table(table)
-    cells, audit = _suppress(apply_primary(table, rules), table.indicator, rules)
+    cells, check = _suppress(apply_primary(table, rules), table.indicator, rules)
     return Release(
         indicator_id=table.indicator.id,
         period=table.period,
         rules=rules,
         cells=cells,
-        findings=audit.findings,
-        passed=audit.passed,
+        findings=check.findings,
+        passed=check.passed,
     )
 
 
@@ -226,24 +235,24 @@ def _hierarchy(cells: Sequence[Cell]) -> dict[str, _Group]:
 
 
 @dataclass(frozen=True)
-class _Audit:
-    findings: tuple[AuditFinding, ...]
+class _Check:
+    findings: tuple[DisclosureFinding, ...]
     passed: bool
-    failing: Mapping[str, AuditedQuantity]  # commune -> first quantity failing in it
+    failing: Mapping[str, CheckedQuantity]  # commune -> first quantity failing in it
 
 
-def _audit(
+def _check(
     cells: Sequence[ReleasedCell],
     groups: Mapping[str, _Group],
     indicator: Indicator,
     rules: DisclosureRules,
-) -> _Audit:
+) -> _Check:
     passed = all(
         not is_primary_secret(c.cell, indicator, rules) for c in cells if c.status is CellStatus.OK
     )
     findings = []
-    failing: dict[str, AuditedQuantity] = {}
-    for quantity in audited_quantities(indicator, rules):
+    failing: dict[str, CheckedQuantity] = {}
+    for quantity in checked_quantities(indicator, rules):
         system = _system(cells, groups, quantity, indicator)
         intervals = feasible_intervals(system)
         baseline: dict[str, Interval] | None = None  # what the priors alone give
@@ -252,7 +261,7 @@ def _audit(
                 continue
             cell = released.cell
             low, high = intervals[_key(cell)]
-            findings.append(AuditFinding(cell.code, cell.level, low, high, quantity))
+            findings.append(DisclosureFinding(cell.code, cell.level, low, high, quantity))
             if is_protected(Interval(low, high), rules.k):
                 continue
             if baseline is None:
@@ -262,13 +271,13 @@ def _audit(
             if not _nothing_learnt(low, high, baseline[_key(cell)]):
                 passed = False
                 failing.setdefault(cell.commune, quantity)
-    return _Audit(tuple(findings), passed, failing)
+    return _Check(tuple(findings), passed, failing)
 
 
 def _without_publication(
     system: LinearSystem,
     cells: Sequence[ReleasedCell],
-    quantity: AuditedQuantity,
+    quantity: CheckedQuantity,
     indicator: Indicator,
 ) -> LinearSystem:
     """The same structure with nothing published: what the attacker's prior
@@ -288,13 +297,13 @@ def _key(cell: Cell) -> str:
     return f"{cell.level.value}:{cell.code}"
 
 
-def _amount(cell: Cell, quantity: AuditedQuantity) -> float:
-    if quantity is AuditedQuantity.COMPLEMENT:
+def _amount(cell: Cell, quantity: CheckedQuantity) -> float:
+    if quantity is CheckedQuantity.COMPLEMENT:
         return (cell.denominator or 0.0) - cell.numerator
     return cell.numerator
 
 
-def _prior(cell: Cell, quantity: AuditedQuantity, indicator: Indicator) -> tuple[float, float]:
+def _prior(cell: Cell, quantity: CheckedQuantity, indicator: Indicator) -> tuple[float, float]:
     """What an attacker may know of a secret cell before reading the release.
 
     Assumed known, to be safe: that the cell is empty when it is (an activity
@@ -313,7 +322,7 @@ def _prior(cell: Cell, quantity: AuditedQuantity, indicator: Indicator) -> tuple
 def _system(
     cells: Sequence[ReleasedCell],
     groups: Mapping[str, _Group],
-    quantity: AuditedQuantity,
+    quantity: CheckedQuantity,
     indicator: Indicator,
 ) -> LinearSystem:
     """What is published of `quantity`, what is known of the secret cells, and the
@@ -335,26 +344,26 @@ def _system(
 
 def _suppress(
     cells: Sequence[ReleasedCell], indicator: Indicator, rules: DisclosureRules
-) -> tuple[tuple[ReleasedCell, ...], _Audit]:
+) -> tuple[tuple[ReleasedCell, ...], _Check]:
     current = tuple(cells)
     groups = _hierarchy([c.cell for c in current])
-    audit = _audit(current, groups, indicator, rules)
+    check = _check(current, groups, indicator, rules)
     if not rules.secondary_suppression:
-        return current, audit
-    while audit.failing:
+        return current, check
+    while check.failing:
         chosen = {
             _complementary(current, groups[commune], quantity)
-            for commune, quantity in audit.failing.items()
+            for commune, quantity in check.failing.items()
         }
         current = tuple(
             replace(c, status=CellStatus.SECRET_SECONDARY, value=None) if i in chosen else c
             for i, c in enumerate(current)
         )
-        audit = _audit(current, groups, indicator, rules)
-    return current, audit
+        check = _check(current, groups, indicator, rules)
+    return current, check
 
 
-def _complementary(cells: Sequence[ReleasedCell], group: _Group, quantity: AuditedQuantity) -> int:
+def _complementary(cells: Sequence[ReleasedCell], group: _Group, quantity: CheckedQuantity) -> int:
     """The cheapest published cell whose suppression widens this commune's
     intervals: the IRIS with the smallest non-zero amount; failing that the
     commune row; failing that any published IRIS (it leaves a secret commune
@@ -372,5 +381,5 @@ def _complementary(cells: Sequence[ReleasedCell], group: _Group, quantity: Audit
     if iris:
         return min(iris, key=lambda i: cells[i].cell.code)
     # Every cell of the commune secret leaves every interval unbounded above,
-    # so an audit cannot fail here unless the system itself is broken.
+    # so a check cannot fail here unless the system itself is broken.
     raise AssertionError("secondary suppression found nothing left to suppress")

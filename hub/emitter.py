@@ -1,10 +1,12 @@
 """From the pure core's outcomes to messages on the hub's topics and to metrics.
 
-`Emitter` sends quarantine and audit events, drop aggregates, the receipt
-every drop is owed (signed with the hub operator's key, on
-`receipts.<partner>`), and the releases of a `ReleasePlan` with their
-fan-out to consumers' topics; `StaleWatch` keeps, per indicator, whether
-its newest period is held and why (metric `obshub_indicator_stale`, audit
+`Emitter` sends quarantine events, drop aggregates, the receipt every drop
+is owed (signed with the hub operator's key, on `receipts.<partner>`), what
+a release step returned (each release whole on `hub.releases`, `indicators`
+and the consumers' topics), and every audit event on the worker's chain of
+`hub.audit` (`hub.audit_log.ChainWriter`, signed every
+`OBSHUB_AUDIT_SIGN_S`); `StaleWatch` keeps, per indicator, whether its
+newest period is held and why (metric `obshub_indicator_stale`, audit
 events on each change).
 """
 
@@ -12,27 +14,29 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import replace
 from typing import Any
 
 import faust
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from contracts.lifecycle import Survey
 from contracts.periods import period_start
 from contracts.principals import (
     AGGREGATES_TOPIC,
     AUDIT_TOPIC,
     INDICATORS_TOPIC,
     QUARANTINE_TOPIC,
+    RELEASES_TOPIC,
     consumer_topic,
     receipts_topic,
 )
+from hub.audit import WORKER_PARTITION, Action, AuditChain, AuditEvent, indicator_event
+from hub.audit_log import ChainWriter
 from hub.context import HubContext
-from hub.fanout import fanout_decisions
-from hub.ingest import Audit, DropMessage, Outcome, Quarantine, Receipt
+from hub.ingest import DropMessage, Outcome, Quarantine, Receipt
 from hub.metrics import HubMetrics
-from hub.releases import Held, ReleasePlan, aggregate_to_json, indicator_rows, store_key
-from hub.tables import CellStatus
+from hub.release_step import ReleaseStep
+from hub.releases import Held, aggregate_to_json, store_key
 from schemas.codec import encode_message
 from schemas.receipts import sign_receipt
 
@@ -57,6 +61,7 @@ class Emitter:
         self.audit_topic = app.topic(AUDIT_TOPIC, **raw)
         self.aggregates_topic = app.topic(AGGREGATES_TOPIC, **raw)
         self.indicators_topic = app.topic(INDICATORS_TOPIC, **raw)
+        self.releases_topic = app.topic(RELEASES_TOPIC, **raw)
         self.ctx, self.metrics = ctx, metrics
         self._app = app
         self._topics: dict[str, Any] = {}
@@ -68,10 +73,20 @@ class Emitter:
                 "quarantine_event",
                 "audit_event",
                 "drop_aggregate",
-                "indicator_row",
+                "indicator_release",
                 "receipt",
             )
         }
+
+        async def send(key: bytes, value: bytes) -> None:
+            await self.audit_topic.send(key=key, value=value, partition=WORKER_PARTITION)
+
+        chain = AuditChain(WORKER_PARTITION, "hub", self.schemas["audit_event"])
+        self.trail = ChainWriter(chain, send)
+
+    async def sign_audit_head(self, now: dt.datetime) -> bool:
+        """Sign the worker's audit chain head if events were written since the last."""
+        return await self.trail.sign(self._operator_key, now)
 
     def _topic(self, name: str) -> Any:
         if name not in self._topics:
@@ -79,7 +94,7 @@ class Emitter:
         return self._topics[name]
 
     def consumer_topic(self, consumer: str) -> Any:
-        """`indicators.<consumer>`: one consumer's consented rows."""
+        """`indicators.<consumer>`: one consumer's consented releases."""
         return self._topic(consumer_topic(consumer))
 
     async def receipt(self, receipt: Receipt, now: dt.datetime) -> None:
@@ -127,21 +142,9 @@ class Emitter:
         await self.quarantine_topic.send(key=(q.drop_id or "").encode(), value=value)
         self.metrics.quarantined.labels(q.partner or "", q.reason).inc()
 
-    async def audit(self, a: Audit | dict[str, Any], now: dt.datetime) -> None:
-        if isinstance(a, Audit):
-            record: dict[str, Any] = {
-                "kind": a.kind,
-                "actor": a.actor,
-                "drop_id": a.drop_id,
-                "convention_id": a.convention_id,
-                "dataset": a.dataset,
-                "reason": a.reason,
-            }
-        else:
-            record = dict(a)
-        record.update(event_id=_event_id(), at=now)
-        value = encode_message(self.schemas["audit_event"], record)
-        await self.audit_topic.send(key=str(record.get("drop_id") or "").encode(), value=value)
+    async def audit(self, event: AuditEvent) -> None:
+        """One event on the worker's audit chain."""
+        await self.trail.record(event)
 
     async def outcome(
         self, outcome: Outcome, message: DropMessage | None, now: dt.datetime
@@ -153,8 +156,8 @@ class Emitter:
         for q in outcome.quarantine:
             await self.quarantine(q, message, now)
         for a in outcome.audit:
-            await self.audit(a, now)
-            if a.kind == "drop_rejected":
+            await self.audit(a)
+            if a.action is Action.DROP and a.outcome == "rejected":
                 self.metrics.drops.labels(partner, convention, dataset, "rejected").inc()
                 self.metrics.drop_rejections.labels(partner, convention, a.reason or "").inc()
         if outcome.records_aggregated:
@@ -175,51 +178,32 @@ class Emitter:
             self.metrics.drops.labels(partner, convention, dataset, "accepted").inc()
             self.metrics.convention_last_drop.labels(convention, dataset).set(now.timestamp())
 
-    async def release_plan(self, plan: ReleasePlan, survey: Survey, now: dt.datetime) -> None:
-        """Publish every release of `plan` that passed its audit, with its fan-out."""
-        ctx, metrics = self.ctx, self.metrics
-        for planned in plan.releases:
-            indicator = planned.indicator.id
-            if not planned.release.passed:
-                metrics.releases.labels(indicator, "failed_audit").inc()
-                await self.audit(
-                    {
-                        "kind": "release_failed_audit",
-                        "actor": "hub",
-                        "indicator": indicator,
-                        "reason": f"period {planned.release.period}",
-                    },
-                    now,
-                )
-                continue
-            decisions = fanout_decisions(indicator, survey, ctx.indicators)
-            granted = [c for c, d in decisions.items() if d.granted]
-            for key, row in indicator_rows(planned, now):
-                value = encode_message(self.schemas["indicator_row"], row)
-                await self.indicators_topic.send(key=key, value=value)
-                for consumer in granted:
-                    await self.consumer_topic(consumer).send(key=key, value=value)
-            for consumer, decision in decisions.items():
-                verdict = "granted" if decision.granted else "denied"
-                await self.audit(
-                    {
-                        "kind": f"access_{verdict}",
-                        "actor": "hub",
-                        "consumer": consumer,
-                        "indicator": indicator,
-                        "channel": "kafka",
-                        "decision": verdict,
-                        "reason": decision.reason.value,
-                    },
-                    now,
-                )
-                metrics.access_requests.labels(consumer, indicator, verdict).inc()
-            for cell in planned.release.cells:
-                status = {CellStatus.OK: "published"}.get(cell.status, cell.status.value)
-                metrics.cells.labels(indicator, status).inc()
-            metrics.releases.labels(indicator, "published").inc()
-        for held in plan.held:
-            metrics.releases.labels(held.indicator, "held").inc()
+    async def release_step(self, step: ReleaseStep, now: dt.datetime) -> None:
+        """Send what a release step returned: each release, whole, to the register,
+        the compacted view and the consumers it is delivered to; then its audit."""
+        metrics = self.metrics
+        schema = self.schemas["indicator_release"]
+        encoded: dict[str, bytes] = {}
+        for release in step.releases:
+            value = encode_message(schema, replace(release, published_at=now).to_record())
+            encoded[release.release_id] = value
+            key = release.key.encode()
+            await self.releases_topic.send(key=key, value=value)
+            await self.indicators_topic.send(key=key, value=value)
+        for delivery in step.deliveries:
+            await self.consumer_topic(delivery.consumer).send(
+                key=delivery.release.key.encode(), value=encoded[delivery.release.release_id]
+            )
+        for event in step.audit:
+            await self.audit(event)
+            if event.action is Action.ACCESS:
+                verdict = event.outcome
+                metrics.access_requests.labels(event.consumer, event.indicator, verdict).inc()
+        for (indicator, outcome), count in step.outcomes.items():
+            if outcome != "unchanged":
+                metrics.releases.labels(indicator, outcome).inc(count)
+        for (indicator, status), count in step.cells.items():
+            metrics.cells.labels(indicator, status).inc(count)
 
 
 class StaleWatch:
@@ -229,17 +213,10 @@ class StaleWatch:
         self.emitter = emitter
         self.stale: dict[str, Held] = {}
 
-    async def update(self, plan: ReleasePlan, now: dt.datetime) -> None:
+    async def update(self, step: ReleaseStep, now: dt.datetime) -> None:
         newest: dict[str, tuple[tuple[int, int], Held | None]] = {}
-        for planned in plan.releases:
-            held_audit = (
-                None
-                if planned.release.passed
-                else _failed(planned.indicator.id, planned.release.period)
-            )
-            _keep_newest(newest, planned.indicator.id, planned.release.period, held_audit)
-        for one in plan.held:
-            _keep_newest(newest, one.indicator, one.period, one)
+        for state in step.periods:
+            _keep_newest(newest, state.indicator, state.period, state.held)
         for indicator, (_, held) in sorted(newest.items()):
             await self._set(indicator, held, now)
 
@@ -251,7 +228,7 @@ class StaleWatch:
                 return
             gauge.remove(indicator, before.reason)
             del self.stale[indicator]
-            kind, reason = "indicator_fresh", f"period {before.period} released"
+            outcome, reason = "fresh", f"period {before.period} released"
         else:
             if before is not None and (before.reason, before.period) == (held.reason, held.period):
                 return
@@ -259,13 +236,9 @@ class StaleWatch:
                 gauge.remove(indicator, before.reason)
             gauge.labels(indicator, held.reason).set(1)
             self.stale[indicator] = held
-            kind, reason = "indicator_stale", f"{held.reason}: period {held.period}: {held.message}"
-        event = {"kind": kind, "actor": "hub", "indicator": indicator, "reason": reason[:500]}
-        await self.emitter.audit(event, now)
-
-
-def _failed(indicator: str, period: str) -> Held:
-    return Held(indicator, period, "failed_audit", "the release failed its disclosure audit")
+            outcome = "stale"
+            reason = f"{held.reason}: period {held.period}: {held.message}"
+        await self.emitter.audit(indicator_event(indicator, outcome, now, reason))
 
 
 def _keep_newest(

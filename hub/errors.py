@@ -8,6 +8,7 @@ HubError
  │   ├─ BrokerStartError       the broker exited or did not answer in time
  │   ├─ ServiceStartError      the worker or the API exited or did not answer in time
  │   └─ ProvisionError         users, ACLs or topics could not be created
+ ├─ AuditTrailError           `hub.audit` could not be read (or a partition is missing)
  ├─ TerritoryError             a territory file (IRIS list, polygons, grid weights)
  │                             is missing, unreadable or inconsistent
  └─ DisclosureError            a table cannot be released as given (a defect
@@ -15,7 +16,7 @@ HubError
      ├─ TableStructureError    negative count, commune row not the sum of its
      │                         IRIS rows, a ratio without denominator, a cell twice
      └─ InconsistentSystemError the published figures contradict the relations
-                               the audit assumes
+                               the disclosure check assumes
 
 Each carries the context a one-line CLI message needs; only the CLI turns
 them into exit codes.
@@ -26,6 +27,10 @@ from __future__ import annotations
 
 class HubError(Exception):
     """Root of every error raised by `hub`."""
+
+
+class AuditTrailError(HubError):
+    """`hub.audit` could not be read."""
 
 
 class StackError(HubError):

@@ -1,11 +1,13 @@
 """Ingest of partner drops: one pure function decides what each message does.
 
 `ingest_message(ctx, message, state, now)` reads one message of a
-`drops.<partner>` topic and the state of its drop (a JSON-ready dict kept
-in the worker's state table, keyed by drop id), and returns an `Outcome`:
-the drop's new state, and what to emit — quarantine and audit events, the
-drop's aggregate when it is accepted, and counters. It never talks to
-Kafka, never reads a clock or a file: the faust agent is a thin adapter.
+`drops.<partner>` topic and the state of its drop (a typed, immutable
+`hub.drop_state.DropState`, or None for a drop never seen; the worker keeps
+its JSON form in its state table, keyed by drop id), and returns an
+`Outcome`: the drop's new state, and what to emit — quarantine and audit
+events, the drop's aggregate when it is accepted, and counters. It never
+talks to Kafka, never reads a clock or a file: the faust agent is a thin
+adapter.
 
 A drop moves `open` → `accepted` | `rejected`. Its state holds the counted
 chunk sequences *with* the counts (so a redelivered chunk is never counted
@@ -21,6 +23,7 @@ else is a bug and propagates, stopping the worker loudly.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 from collections import Counter
 from collections.abc import Mapping
@@ -32,7 +35,9 @@ from contracts.errors import ContractError
 from contracts.periods import check_period, check_period_started
 from contracts.principals import drops_topic
 from hub.aggregation import ChunkKey, DropAccumulator, aggregate_chunk, place_records
+from hub.audit import AuditEvent, drop_event
 from hub.context import HubContext
+from hub.drop_state import DropState, DropStatus
 from hub.errors import HubError
 from hub.tables import DropAggregate
 from schemas.codec import decode_block, decode_message, out_of_domain
@@ -41,7 +46,7 @@ from schemas.model import DatasetSchema, ProtocolSchema
 from schemas.sealing import DropOpener
 from schemas.signing import chunk_digest, digest_of_chunks, verify_trailer
 
-OPEN, ACCEPTED, REJECTED = "open", "accepted", "rejected"
+OPEN, ACCEPTED, REJECTED = DropStatus.OPEN, DropStatus.ACCEPTED, DropStatus.REJECTED
 
 
 class DropRejected(HubError):
@@ -72,16 +77,6 @@ class Quarantine:
 
 
 @dataclass(frozen=True)
-class Audit:
-    kind: str  # drop_accepted, drop_rejected, drop_repeated
-    actor: str
-    drop_id: str
-    convention_id: str | None
-    dataset: str | None
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
 class Receipt:
     """What the partner learns of its drop (`schemas.receipts`; the worker signs it)."""
 
@@ -99,14 +94,14 @@ class Receipt:
     repeat: bool = False
 
     @classmethod
-    def of(cls, state: Mapping[str, Any], accepted: bool, **fields: Any) -> Receipt:
+    def of(cls, state: DropState, accepted: bool, **fields: Any) -> Receipt:
         return cls(
-            drop_id=state["drop_id"],
-            partner=state["partner"],
-            convention_id=str(state["convention_id"]),
-            convention_version=int(state["convention_version"]),
-            dataset=str(state["dataset"]),
-            period=str(state["period"]),
+            drop_id=state.drop_id,
+            partner=state.partner,
+            convention_id=state.convention_id,
+            convention_version=state.convention_version,
+            dataset=state.dataset,
+            period=state.period,
             accepted=accepted,
             **fields,
         )
@@ -117,9 +112,9 @@ class Outcome:
     """What one message did. `state` None: leave the stored state unchanged."""
 
     kind: str  # header, chunk, trailer, other
-    state: dict[str, Any] | None = None
+    state: DropState | None = None
     quarantine: list[Quarantine] = field(default_factory=list)
-    audit: list[Audit] = field(default_factory=list)
+    audit: list[AuditEvent] = field(default_factory=list)
     aggregate: DropAggregate | None = None
     repeat: bool = False  # an idempotent repeat: no-op by design
     records_aggregated: int = 0  # counted when the drop is accepted, never before
@@ -128,29 +123,25 @@ class Outcome:
     receipt: Receipt | None = None  # the answer owed to the partner, when the drop closes
 
     @property
-    def drop_rejected(self) -> Audit | None:
-        return next((a for a in self.audit if a.kind == "drop_rejected"), None)
+    def drop_rejected(self) -> AuditEvent | None:
+        return next((a for a in self.audit if a.outcome == "rejected"), None)
 
 
 def partner_of_topic(topic: str) -> str:
     return topic.split(".", 1)[1] if topic.startswith("drops.") else ""
 
 
-def _labels(state: Mapping[str, Any] | None, topic: str) -> dict[str, str]:
-    if not state:
+def _labels(state: DropState | None, topic: str) -> dict[str, str]:
+    if state is None:
         return {"partner": partner_of_topic(topic), "convention": "", "dataset": ""}
-    return {
-        "partner": state["partner"],
-        "convention": state["convention_id"],
-        "dataset": state["dataset"],
-    }
+    return {"partner": state.partner, "convention": state.convention_id, "dataset": state.dataset}
 
 
 # -- the entry point ----------------------------------------------------------
 
 
 def ingest_message(
-    ctx: HubContext, message: DropMessage, state: Mapping[str, Any] | None, now: dt.datetime
+    ctx: HubContext, message: DropMessage, state: DropState | None, now: dt.datetime
 ) -> Outcome:
     """Decide what `message` does to its drop (see the module docstring)."""
     partner = partner_of_topic(message.topic)
@@ -271,15 +262,14 @@ def _on_header(
     message: DropMessage,
     schema: ProtocolSchema,
     header: dict[str, Any],
-    state: Mapping[str, Any] | None,
+    state: DropState | None,
     now: dt.datetime,
 ) -> Outcome:
     drop_id = header["drop_id"]
-    if state is not None and state["status"] == ACCEPTED:
-        repeated = dict(state, repeats=state.get("repeats", 0) + 1)
+    if state is not None and state.status is ACCEPTED:
         return Outcome(
             "header",
-            state=repeated,
+            state=state.repeated(),
             repeat=True,
             labels=_labels(state, message.topic),
             receipt=Receipt.of(
@@ -287,15 +277,11 @@ def _on_header(
                 True,
                 repeat=True,
                 detail="accepted before: nothing changed",
-                records_aggregated=int(state.get("records", 0)),
+                records_aggregated=state.records,
             ),
             audit=[
-                Audit(
-                    "drop_repeated",
-                    state["partner"],
-                    drop_id,
-                    state["convention_id"],
-                    state["dataset"],
+                drop_event(
+                    "repeated", state.partner, drop_id, state.convention_id, state.dataset, now
                 )
             ],
         )
@@ -304,7 +290,7 @@ def _on_header(
         convention, dataset = verify_header(ctx, message.topic, header, now)
     except DropRejected as rejection:
         fresh = _rejected_state(ctx, header, message.topic, rejection, now, messages=1)
-        claimed = dict(
+        claimed = dataclasses.replace(
             fresh,
             convention_id=_clip(str(header["convention_id"])),
             dataset=_clip(str(header["dataset"])),
@@ -322,12 +308,13 @@ def _on_header(
                 )
             ],
             audit=[
-                Audit(
-                    "drop_rejected",
+                drop_event(
+                    "rejected",
                     _clip(header["partner"]),
                     drop_id,
                     _clip(header["convention_id"]),
                     _clip(header["dataset"]),
+                    now,
                     rejection.reason,
                 )
             ],
@@ -341,26 +328,26 @@ def _on_header(
         period=header["period"],
         selection_keys=ctx.selections(dataset.dataset_id),
     )
-    fresh = {
-        "status": OPEN,
-        "drop_id": drop_id,
-        "partner": convention.producer,
-        "topic": message.topic,
-        "convention_id": convention.id,
-        "convention_version": convention.version,
-        "dataset": dataset.dataset_id,
-        "schema_version": dataset.version,
-        "period": header["period"],
-        "header": base64.b64encode(message.value).decode(),
-        "ephemeral_key": header["ephemeral_public_key"].hex(),
-        "digests": {},
-        "records_received": 0,
-        "messages": 1,
-        "opened_at": now.timestamp(),
-        "last_seen": now.timestamp(),
-        "accumulator": accumulator.to_state(),
-    }
-    return Outcome("header", state=fresh, labels=_labels(fresh, message.topic))
+    opened = DropState(
+        status=OPEN,
+        drop_id=drop_id,
+        partner=convention.producer,
+        topic=message.topic,
+        convention_id=convention.id,
+        convention_version=convention.version,
+        dataset=dataset.dataset_id,
+        schema_version=dataset.version,
+        period=header["period"],
+        header=base64.b64encode(message.value).decode(),
+        ephemeral_key=header["ephemeral_public_key"].hex(),
+        digests={},
+        records_received=0,
+        messages=1,
+        opened_at=now.timestamp(),
+        last_seen=now.timestamp(),
+        accumulator=accumulator.to_state(),
+    )
+    return Outcome("header", state=opened, labels=_labels(opened, message.topic))
 
 
 CLIP = 200  # characters kept of a text a rejected header claims
@@ -377,7 +364,7 @@ def _rejected_state(
     rejection: DropRejected,
     now: dt.datetime,
     messages: int,
-) -> dict[str, Any]:
+) -> DropState:
     """The state of a drop refused at its header.
 
     A refused header is untrusted input: its convention and dataset become
@@ -388,67 +375,37 @@ def _rejected_state(
     claimed_convention = str(header.get("convention_id", ""))
     claimed_dataset = str(header.get("dataset", ""))
     known = any(c.id == claimed_convention for c in ctx.conventions.all())
-    return {
-        "status": REJECTED,
-        "drop_id": header["drop_id"],
-        "partner": partner_of_topic(topic),
-        "topic": topic,
-        "convention_id": claimed_convention if known else "",
-        "convention_version": header.get("convention_version", 0),
-        "dataset": claimed_dataset if claimed_dataset in ctx.catalog.datasets() else "",
-        "period": _clip(str(header.get("period", ""))),
-        "reason": rejection.reason,
-        "detail": _clip(rejection.detail),
-        "messages": messages,
-        "closed_at": now.timestamp(),
-        "last_seen": now.timestamp(),
-    }
+    return DropState(
+        status=REJECTED,
+        drop_id=header["drop_id"],
+        partner=partner_of_topic(topic),
+        topic=topic,
+        convention_id=claimed_convention if known else "",
+        convention_version=int(header.get("convention_version", 0)),
+        dataset=claimed_dataset if claimed_dataset in ctx.catalog.datasets() else "",
+        period=_clip(str(header.get("period", ""))),
+        reason=rejection.reason,
+        detail=_clip(rejection.detail),
+        messages=messages,
+        closed_at=now.timestamp(),
+        last_seen=now.timestamp(),
+    )
 
 
-_KEPT_WHEN_CLOSED = (
-    "drop_id",
-    "partner",
-    "topic",
-    "convention_id",
-    "convention_version",
-    "dataset",
-    "period",
-)
-
-
-def _closed(
-    state: Mapping[str, Any], status: str, now: dt.datetime, messages: int, **extra: Any
-) -> dict[str, Any]:
-    """What a closed drop keeps: who and what it was, how it ended; no counts."""
-    kept = {name: state[name] for name in _KEPT_WHEN_CLOSED}
-    stamp = now.timestamp()
-    return {
-        "status": status,
-        **kept,
-        "messages": messages,
-        "closed_at": stamp,
-        "last_seen": stamp,
-        **extra,
-    }
-
-
-def _reject(
-    state: Mapping[str, Any], kind: str, rejection: DropRejected, now: dt.datetime
-) -> Outcome:
+def _reject(state: DropState, kind: str, rejection: DropRejected, now: dt.datetime) -> Outcome:
     """Close an open drop as rejected: it publishes nothing."""
-    closed = _closed(
-        state,
+    closed = state.closed(
         REJECTED,
         now,
-        state["messages"] + (1 if kind != "timeout" else 0),
+        state.messages + (1 if kind != "timeout" else 0),
         reason=rejection.reason,
         detail=rejection.detail,
     )
-    received = int(state.get("records_received", 0))
+    received = state.records_received
     return Outcome(
         kind,
         state=closed,
-        labels=_labels(closed, state["topic"]),
+        labels=_labels(closed, state.topic),
         records_rejected=Counter({"drop_rejected": received} if received else {}),
         receipt=Receipt.of(
             state,
@@ -460,18 +417,19 @@ def _reject(
         quarantine=[
             Quarantine(
                 rejection.reason,
-                f"{rejection.detail} (drop of {closed['messages']} message(s) rejected)",
-                state["drop_id"],
-                state["partner"],
+                f"{rejection.detail} (drop of {closed.messages} message(s) rejected)",
+                state.drop_id,
+                state.partner,
             )
         ],
         audit=[
-            Audit(
-                "drop_rejected",
-                state["partner"],
-                state["drop_id"],
-                state["convention_id"],
-                state["dataset"],
+            drop_event(
+                "rejected",
+                state.partner,
+                state.drop_id,
+                state.convention_id,
+                state.dataset,
+                now,
                 rejection.reason,
             )
         ],
@@ -479,7 +437,7 @@ def _reject(
 
 
 def _not_open(
-    kind: str, message: DropMessage, drop_id: str, state: Mapping[str, Any] | None
+    kind: str, message: DropMessage, drop_id: str, state: DropState | None
 ) -> Outcome | None:
     """What a chunk or trailer does when its drop is not open; None if it is."""
     if state is None:
@@ -491,20 +449,19 @@ def _not_open(
             partner_of_topic(message.topic),
             message.topic,
         )
-    if state["status"] == ACCEPTED:
+    if state.status is ACCEPTED:
         return Outcome(kind, repeat=True, labels=_labels(state, message.topic))
-    if state["status"] == REJECTED:
-        counted = dict(state, messages=state.get("messages", 0) + 1)
+    if state.status is REJECTED:
         return Outcome(
             kind,
-            state=counted,
+            state=state.counted(),
             labels=_labels(state, message.topic),
             quarantine=[
                 Quarantine(
                     "drop_rejected",
-                    f"part of a drop rejected for {state['reason']}",
+                    f"part of a drop rejected for {state.reason}",
                     drop_id,
-                    state["partner"],
+                    state.partner,
                 )
             ],
         )
@@ -519,7 +476,7 @@ def _on_chunk(
     message: DropMessage,
     schema: ProtocolSchema,
     chunk: dict[str, Any],
-    state: Mapping[str, Any] | None,
+    state: DropState | None,
     now: dt.datetime,
 ) -> Outcome:
     drop_id = chunk["drop_id"]
@@ -527,29 +484,28 @@ def _on_chunk(
     if early is not None or state is None:
         return early or Outcome("chunk")
     sequence = chunk["sequence"]
-    if str(sequence) in state["digests"]:  # redelivered: already counted
-        touched = dict(state, messages=state["messages"] + 1, last_seen=now.timestamp())
-        return Outcome("chunk", state=touched, repeat=True, labels=_labels(state, message.topic))
+    if str(sequence) in state.digests:  # redelivered: already counted
+        return Outcome(
+            "chunk", state=state.touched(now), repeat=True, labels=_labels(state, message.topic)
+        )
     try:
         records, digest = _open_chunk(ctx, state, chunk)
     except DropRejected as rejection:
         return _reject(state, "chunk", rejection, now)
-    dataset = ctx.catalog.dataset(state["dataset"], state["schema_version"])
-    convention = ctx.conventions.get(state["convention_id"], state["convention_version"])
+    dataset = ctx.catalog.dataset(state.dataset, state.schema_version)
+    convention = ctx.conventions.get(state.convention_id, state.convention_version)
     kept, rejected = _check_records(dataset, convention, records)
     placed, misplaced = place_records(kept, dataset, ctx.territory, ChunkKey(drop_id, sequence))
     rejected.update(misplaced)
     placed = _within_convention(ctx, convention, dataset.dataset_id, placed, rejected)
     counts = aggregate_chunk(placed, ctx.selections(dataset.dataset_id), dataset.measure)
-    accumulator = DropAccumulator.from_state(state["accumulator"])
+    accumulator = DropAccumulator.from_state(state.accumulator)
     accumulator.add_chunk(sequence, counts, rejected, len(placed))
-    updated = dict(
-        state,
+    updated = dataclasses.replace(
+        state.touched(now),
         accumulator=accumulator.to_state(),
-        digests={**state["digests"], str(sequence): digest.hex()},
-        records_received=state["records_received"] + len(records),
-        messages=state["messages"] + 1,
-        last_seen=now.timestamp(),
+        digests={**state.digests, str(sequence): digest.hex()},
+        records_received=state.records_received + len(records),
     )
     return Outcome("chunk", state=updated, labels=_labels(state, message.topic))
 
@@ -578,10 +534,10 @@ def _within_convention(
 
 
 def _open_chunk(
-    ctx: HubContext, state: Mapping[str, Any], chunk: Mapping[str, Any]
+    ctx: HubContext, state: DropState, chunk: Mapping[str, Any]
 ) -> tuple[list[dict[str, Any]], bytes]:
-    dataset = ctx.catalog.dataset(state["dataset"], state["schema_version"])
-    opener = DropOpener(ctx.sealing_key, bytes.fromhex(state["ephemeral_key"]), state["drop_id"])
+    dataset = ctx.catalog.dataset(state.dataset, state.schema_version)
+    opener = DropOpener(ctx.sealing_key, bytes.fromhex(state.ephemeral_key), state.drop_id)
     try:
         plaintext = opener.open(chunk["sequence"], chunk["nonce"], chunk["ciphertext"])
         records = decode_block(dataset, plaintext, chunk["record_count"])
@@ -624,7 +580,7 @@ def _on_trailer(
     message: DropMessage,
     schema: ProtocolSchema,
     trailer: dict[str, Any],
-    state: Mapping[str, Any] | None,
+    state: DropState | None,
     now: dt.datetime,
 ) -> Outcome:
     drop_id = trailer["drop_id"]
@@ -636,9 +592,9 @@ def _on_trailer(
         _still_in_force(ctx, state, now)
     except DropRejected as rejection:
         return _reject(state, "trailer", rejection, now)
-    accumulator = DropAccumulator.from_state(state["accumulator"])
+    accumulator = DropAccumulator.from_state(state.accumulator)
     aggregate = accumulator.to_aggregate()
-    closed = _closed(state, ACCEPTED, now, state["messages"] + 1, records=accumulator.records)
+    closed = state.closed(ACCEPTED, now, state.messages + 1, records=accumulator.records)
     rejected = Counter({r: int(n) for r, n in aggregate.rejected.items() if n})
     return Outcome(
         "trailer",
@@ -655,21 +611,19 @@ def _on_trailer(
             records_rejected=dict(rejected),
         ),
         audit=[
-            Audit(
-                "drop_accepted", state["partner"], drop_id, state["convention_id"], state["dataset"]
-            )
+            drop_event("accepted", state.partner, drop_id, state.convention_id, state.dataset, now)
         ],
     )
 
 
-def _still_in_force(ctx: HubContext, state: Mapping[str, Any], now: dt.datetime) -> None:
+def _still_in_force(ctx: HubContext, state: DropState, now: dt.datetime) -> None:
     """A convention revoked, expired or renewed while its drop was open closes it
     as rejected: nothing is accepted under a convention that is no longer in force."""
-    status = ctx.conventions.survey(now).judge(state["convention_id"], state["convention_version"])
+    status = ctx.conventions.survey(now).judge(state.convention_id, state.convention_version)
     if status is None:
         raise DropRejected(
             "unknown_convention",
-            f"convention {state['convention_id']} v{state['convention_version']} "
+            f"convention {state.convention_id} v{state.convention_version} "
             "is no longer known to the hub",
         )
     if not status.in_force:
@@ -677,29 +631,29 @@ def _still_in_force(ctx: HubContext, state: Mapping[str, Any], now: dt.datetime)
 
 
 def _verify_trailer(
-    ctx: HubContext, state: Mapping[str, Any], trailer: Mapping[str, Any], schema: ProtocolSchema
+    ctx: HubContext, state: DropState, trailer: Mapping[str, Any], schema: ProtocolSchema
 ) -> None:
-    key = ctx.trust.get(state["partner"])
+    key = ctx.trust.get(state.partner)
     if key is None:
-        raise DropRejected("untrusted_partner", f"no trusted key for {state['partner']}")
-    header = base64.b64decode(state["header"])
+        raise DropRejected("untrusted_partner", f"no trusted key for {state.partner}")
+    header = base64.b64decode(state.header)
     try:
         verify_trailer(key.public_bytes_raw(), header, trailer, schema)
     except SchemaError as exc:
         raise DropRejected("bad_signature", str(exc)) from exc
-    received = sorted(int(s) for s in state["digests"])
+    received = sorted(int(s) for s in state.digests)
     if received != list(range(trailer["chunk_count"])):
         raise DropRejected(
             "incomplete_drop",
             f"{len(received)} chunk(s) received, the trailer announces {trailer['chunk_count']}",
         )
-    if state["records_received"] != trailer["record_count"]:
+    if state.records_received != trailer["record_count"]:
         raise DropRejected(
             "record_count_mismatch",
-            f"{state['records_received']} record(s) "
+            f"{state.records_received} record(s) "
             f"received, the trailer announces {trailer['record_count']}",
         )
-    digests = (bytes.fromhex(state["digests"][str(s)]) for s in received)
+    digests = (bytes.fromhex(state.digests[str(s)]) for s in received)
     if digest_of_chunks(digests) != trailer["plaintext_sha256"]:
         raise DropRejected("digest_mismatch", "the chunks' digest does not match the trailer's")
 
@@ -707,9 +661,9 @@ def _verify_trailer(
 # -- time ---------------------------------------------------------------------
 
 
-def expire_if_stale(state: Mapping[str, Any], now: dt.datetime, timeout_s: float) -> Outcome | None:
+def expire_if_stale(state: DropState, now: dt.datetime, timeout_s: float) -> Outcome | None:
     """An open drop whose trailer has not come within `timeout_s` is rejected."""
-    if state.get("status") != OPEN or now.timestamp() - state["last_seen"] < timeout_s:
+    if not state.is_stale(now, timeout_s):
         return None
     return _reject(
         state,

@@ -17,14 +17,12 @@ draft, contributes nothing.
 period it publishes, under the strictest disclosure
 rules of the conventions whose drops contribute, and says which releases
 are held and why; `coordinate` makes releases that publish the same count
-hide it in the same cells; `indicator_rows` turns a release that passed its
-audit into the rows of the `indicators` topic.
+hide it in the same cells. `hub.release_step` turns the plan into what the
+worker sends.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -33,7 +31,7 @@ from contracts.disclosure import DEFAULT_RULES, DisclosureRules, strictest
 from contracts.indicators import Indicator, IndicatorCatalog
 from contracts.lifecycle import Status, Survey
 from contracts.periods import period_start
-from hub.disclosure import audit_cells, release_table, suppress_secondary
+from hub.disclosure import protect, release_table
 from hub.geography import Territory
 from hub.indicator_tables import build_indicator_table, contributing_drops, periods_to_publish
 from hub.tables import CellStatus, DropAggregate, Release, selection_key
@@ -127,16 +125,15 @@ def rules_for(
 class PlannedRelease:
     release: Release
     indicator: Indicator
-    drops: Mapping[str, tuple[str, ...]]  # dataset id -> the drops it contributes
-
-    @property
-    def drop_ids(self) -> tuple[str, ...]:
-        return tuple(i for d in sorted(self.drops) for i in self.drops[d])
+    drops: Mapping[str, tuple[DropAggregate, ...]]  # dataset id -> the drops it is made of
 
     def quantities(self) -> dict[str, tuple[str, str]]:
         """What its cells publish: `numerator`/`denominator` → (selection key, drops)."""
         return {
-            role: (selection_key(selection), "+".join(self.drops[selection.dataset]))
+            role: (
+                selection_key(selection),
+                "+".join(d.drop_id for d in self.drops[selection.dataset]),
+            )
             for role, selection in self.indicator.selections
         }
 
@@ -147,7 +144,7 @@ class Held:
 
     indicator: str
     period: str
-    reason: str  # convention_revoked, convention_expired, missing_input, failed_audit
+    reason: str  # convention_revoked, convention_expired, missing_input, failed_check
     message: str
 
 
@@ -199,12 +196,7 @@ def coordinate(planned: Sequence[PlannedRelease]) -> list[PlannedRelease]:
                 replace(c, status=CellStatus.SECRET_SECONDARY, value=None) if i in forced else c
                 for i, c in enumerate(plan.release.cells)
             )
-            rules = plan.release.rules
-            cells = suppress_secondary(cells, plan.indicator, rules)
-            findings, passed = audit_cells(cells, plan.indicator, rules)
-            current[index] = replace(
-                plan, release=replace(plan.release, cells=cells, findings=findings, passed=passed)
-            )
+            current[index] = replace(plan, release=protect(plan.release, cells, plan.indicator))
             changed = True
         if not changed:
             return current
@@ -254,53 +246,7 @@ def releases_for(
                 PlannedRelease(
                     release_table(table, rules),
                     indicator,
-                    {name: tuple(d.drop_id for d in own) for name, own in drops.items()},
+                    drops,
                 )
             )
     return ReleasePlan(coordinate(planned), held)
-
-
-def release_id(planned: PlannedRelease) -> str:
-    """Names the release by what it is made of: the same inputs, the same id."""
-    text = "|".join((planned.indicator.id, planned.release.period, *planned.drop_ids))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def row_key(indicator: str, period: str, level: str, code: str) -> bytes:
-    return f"{indicator}|{period}|{level}|{code}".encode()
-
-
-def indicator_rows(
-    planned: PlannedRelease, published_at: dt.datetime
-) -> list[tuple[bytes, dict[str, Any]]]:
-    """(key, indicator_row) for each cell of a release that passed its audit.
-
-    A secret cell carries no value, numerator nor denominator: only its status.
-    """
-    if not planned.release.passed:
-        raise ValueError("a release that failed its audit is never published")  # caller's bug
-    rid = release_id(planned)
-    rows = []
-    for released in planned.release.cells:
-        cell = released.cell
-        secret = released.status is not CellStatus.OK
-        rows.append(
-            (
-                row_key(planned.indicator.id, planned.release.period, cell.level.value, cell.code),
-                {
-                    "indicator": planned.indicator.id,
-                    "level": cell.level.value,
-                    "code": cell.code,
-                    "period": planned.release.period,
-                    "value": None if secret else released.value,
-                    "numerator": None if secret else float(cell.numerator),
-                    "denominator": None
-                    if secret or cell.denominator is None
-                    else float(cell.denominator),
-                    "status": "secret" if secret else "ok",
-                    "release_id": rid,
-                    "published_at": published_at,
-                },
-            )
-        )
-    return rows

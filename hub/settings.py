@@ -62,6 +62,10 @@ class HubSettings(BaseSettings):
     conventions_poll_s: float = Field(
         3.0, gt=0, le=60, description="how often the worker re-reads conventions and keys"
     )
+    # The audit trail (worker and API): how often a writer signs its chain's head
+    audit_sign_s: float = Field(
+        30.0, gt=0, le=3600, description="seconds between signed heads of the audit chain"
+    )
 
     # drops topics made even before a convention names the partner (the demo partners)
     partners: tuple[str, ...] = (

@@ -4,7 +4,7 @@ Aggregation produces, per accepted drop, counts per selection and IRIS
 (`DropAggregate`); the indicator stage turns the latest drops into one
 `IndicatorTable` per indicator and period (IRIS rows and commune rows);
 disclosure control turns a table into a `Release` whose cells are published
-or secret, with the audit that proves the secret ones protected.
+or secret, with the disclosure check that proves the secret ones protected.
 """
 
 from __future__ import annotations
@@ -71,8 +71,8 @@ class ReleasedCell:
     value: float | None  # numerator / denominator * scale, None when secret
 
 
-class AuditedQuantity(StrEnum):
-    """What of a secret cell the audit bounds: its numerator, and for a share of
+class CheckedQuantity(StrEnum):
+    """What of a secret cell the disclosure check bounds: its numerator, and for a share of
     one dataset its complement (denominator - numerator), a count too."""
 
     NUMERATOR = "numerator"
@@ -80,12 +80,12 @@ class AuditedQuantity(StrEnum):
 
 
 @dataclass(frozen=True)
-class AuditFinding:
+class DisclosureFinding:
     code: str  # the secret cell's code
     level: Level
     low: float
     high: float  # feasible interval given everything published (math.inf: unbounded)
-    quantity: AuditedQuantity = AuditedQuantity.NUMERATOR
+    quantity: CheckedQuantity = CheckedQuantity.NUMERATOR
 
 
 @dataclass(frozen=True)
@@ -94,5 +94,5 @@ class Release:
     period: str
     rules: DisclosureRules
     cells: tuple[ReleasedCell, ...]
-    findings: tuple[AuditFinding, ...]  # one per secret cell and audited quantity
-    passed: bool  # the audit of hub.disclosure holds
+    findings: tuple[DisclosureFinding, ...]  # one per secret cell and checked quantity
+    passed: bool  # the disclosure check of hub.disclosure holds

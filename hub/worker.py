@@ -12,10 +12,17 @@ app). Agents:
 - `expire` handles the ticks a timer sends for stale open drops (a table is
   only written from a stream, so the timer goes through an internal topic
   keyed like the drops).
-- `release` reads `hub.aggregates`, keeps the latest accepted aggregate per
-  dataset, period and convention in the `aggregates` table, recomputes the
-  indicators the new drop affects and publishes every release that passes
-  its audit to `indicators`.
+- `releases` reads `hub.aggregates`, keeps the latest accepted aggregate per
+  dataset, period and convention in the `aggregates` table, and runs the
+  pure release step (`hub.release_step`) for the new drop: every release
+  that changed goes out whole, as one message, to `hub.releases` (the
+  register), `indicators` (the compacted view) and the consumers' topics;
+  the `published` table keeps the id published per indicator and period,
+  so a revision names the release it replaces.
+
+Every audit event goes on the worker's chain of `hub.audit`, whose head is
+signed with the hub operator's key every `OBSHUB_AUDIT_SIGN_S` seconds
+(`hub.audit`).
 
 Conventions are applied live: every `OBSHUB_CONVENTIONS_POLL_S` seconds
 (3 by default) the worker re-reads the conventions directory, the trust
@@ -50,11 +57,14 @@ from contracts.principals import (
     drops_topic,
     load_credentials,
 )
+from hub.audit import convention_event
 from hub.context import HubContext
+from hub.drop_state import DropState
 from hub.emitter import Emitter, StaleWatch
 from hub.ingest import DropMessage, expire_if_stale, ingest_message
 from hub.metrics import HubMetrics
-from hub.releases import by_dataset, releases_for
+from hub.release_step import Change, release_step
+from hub.releases import by_dataset
 from hub.settings import HubSettings
 from hub.stack.lag import group_lag, topics_with_prefix
 from schemas.codec import decode_message
@@ -98,9 +108,11 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
     drops = app.topic(*follower.initial(ctx.conventions.survey(utcnow())), **raw)
     expiry = app.topic(EXPIRY_TOPIC, partitions=DROP_PARTITIONS, internal=True, **raw)
     aggregates_in = app.topic(AGGREGATES_TOPIC, **raw)
-    # JSON keys and values: the states are plain dicts (hub.ingest)
+    # JSON keys and values: a drop's state is stored as `DropState.to_json()` and read back
+    # with `DropState.from_json` (hub.drop_state), here and nowhere else
     states = app.Table("drop-states", partitions=DROP_PARTITIONS, key_type=str)
     store = app.Table("aggregates", partitions=1, key_type=str)
+    published = app.Table("published", partitions=1, key_type=str)  # indicator|period -> id
     emit = Emitter(app, ctx, metrics, settings.operator, ctx.operator_key)
     stale = StaleWatch(emit)
     standings: dict[str, tuple[str, frozenset[str]]] = {}  # convention id -> (standing, datasets)
@@ -113,56 +125,57 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
                 message.topic, message.partition, message.offset, event.key, event.value
             )
             key = drop.key.decode("utf-8", "replace") if drop.key else None
-            state = states.get(key) if key else None
+            stored = states.get(key) if key else None
+            state = DropState.from_json(stored) if stored is not None else None
             now = utcnow()
             outcome = ingest_message(ctx, drop, state, now)
             if outcome.state is not None and key:
-                states[key] = outcome.state
+                states[key] = outcome.state.to_json()
             await emit.outcome(outcome, drop, now)
 
     @app.agent(expiry, concurrency=1)
     async def expire(stream: Any) -> None:
         async for event in stream.events():
             key = event.key.decode()
-            state = states.get(key)
-            if state is None:
+            stored = states.get(key)
+            if stored is None:
                 continue
             now = utcnow()
-            outcome = expire_if_stale(state, now, settings.drop_timeout_s)
+            outcome = expire_if_stale(DropState.from_json(stored), now, settings.drop_timeout_s)
             if outcome is not None and outcome.state is not None:
-                states[key] = outcome.state
+                states[key] = outcome.state.to_json()
                 await emit.outcome(outcome, None, now)
 
     @app.timer(interval=max(1.0, min(30.0, settings.drop_timeout_s / 4)))
     async def find_stale_drops() -> None:
-        now = utcnow().timestamp()
-        for key, state in list(states.items()):
-            if (
-                state.get("status") == "open"
-                and now - state["last_seen"] >= settings.drop_timeout_s
-            ):
+        now = utcnow()
+        for key, stored in list(states.items()):
+            if DropState.from_json(stored).is_stale(now, settings.drop_timeout_s):
                 await expiry.send(key=key.encode(), value=b"tick")
 
     async def release(dataset: str, since: str | None) -> None:
-        """Plan the releases a change may affect (off the event loop) and publish them."""
+        """Run the release step for a change (off the event loop) and send what it says."""
         now = utcnow()
         survey = ctx.conventions.survey(now)
         aggregates = by_dataset(store.values())
-        # Suppression and its LP audits take CPU: off the event loop, so the
-        # consumer's heartbeats go on (a blocked loop means a rebalance).
-        plan = await asyncio.get_running_loop().run_in_executor(
+        # Suppression and its disclosure checks take CPU: off the event loop, so
+        # the consumer's heartbeats go on (a blocked loop means a rebalance).
+        step = await asyncio.get_running_loop().run_in_executor(
             None,
-            releases_for,
-            dataset,
-            ctx.indicators,
+            release_step,
             aggregates,
+            ctx.indicators,
             ctx.territory,
             survey,
-            since,
+            Change(dataset, since),
+            dict(published.items()),
+            now,
         )
         now = utcnow()
-        await emit.release_plan(plan, survey, now)
-        await stale.update(plan, now)
+        await emit.release_step(step, now)
+        for one in step.releases:
+            published[one.key] = one.release_id
+        await stale.update(step, now)
 
     @app.agent(aggregates_in, concurrency=1)
     async def releases(stream: Any) -> None:
@@ -201,15 +214,9 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
                 continue
             if not first:
                 affected |= now_datasets | was_datasets
-            await emit.audit(
-                {
-                    "kind": "convention_standing",
-                    "actor": "hub",
-                    "convention_id": convention_id,
-                    "reason": now_text or f"{convention_id} removed",
-                },
-                now,
-            )
+            standing = now_text.rsplit(" ", 1)[-1] if now_text else "removed"
+            reason = now_text or f"{convention_id} removed"
+            await emit.audit(convention_event(convention_id, standing, now, reason))
         standings.clear()
         standings.update(current)
         await follower.follow(survey)
@@ -227,6 +234,10 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
             metrics.convention_last_drop.labels(entry["convention_id"], entry["dataset"]).set(
                 max(entry["accepted_at"], 0.0)
             )
+
+    @app.timer(interval=settings.audit_sign_s)
+    async def sign_audit_chain() -> None:
+        await emit.sign_audit_head(utcnow())
 
     async def measure_lag() -> None:
         loop = asyncio.get_running_loop()

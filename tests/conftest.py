@@ -33,6 +33,7 @@ def stack_settings(state_dir: Path) -> HubSettings:
         api_port=free_port(),
         metrics_port=free_port(),
         kafka_heap="384m",
+        audit_sign_s=2.0,  # signed audit chain heads within seconds
     )
 
 

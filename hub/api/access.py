@@ -22,10 +22,11 @@ from starlette.concurrency import run_in_threadpool
 
 from contracts.consent import ConsentReason, Decision
 from contracts.indicators import Indicator
-from hub.api.auditing import AuditSink, access_event
+from hub.api.auditing import CHANNEL, MAX_INDICATOR_LENGTH, AuditSink
 from hub.api.errors import GovernanceError
 from hub.api.governance import Governance
 from hub.api.tokens import TokenStore
+from hub.audit import access_event
 from hub.metrics import HubMetrics
 
 log = logging.getLogger(__name__)
@@ -109,13 +110,18 @@ class AccessGate:
         granted: bool = False,
         reason: str | None = None,
     ) -> None:
-        event = access_event(consumer, indicator, decision, instant, granted=granted, reason=reason)
-        self.metrics.access_requests.labels(consumer, label, event["decision"]).inc()
+        if decision is not None:
+            granted, reason = decision.granted, decision.reason.value
+        asked = indicator[:MAX_INDICATOR_LENGTH] if indicator is not None else None
+        conventions = decision.conventions if decision is not None else ()
+        event = access_event(consumer, asked, granted, reason, CHANNEL, instant, conventions)
+        verdict = "granted" if granted else "denied"
+        self.metrics.access_requests.labels(consumer, label, verdict).inc()
         log.info(
             "access consumer=%s indicator=%s decision=%s reason=%s",
             consumer,
             label,
-            event["decision"],
-            event["reason"],
+            verdict,
+            reason,
         )
         await self.audit.record(event)

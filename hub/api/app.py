@@ -9,7 +9,9 @@ Handlers authenticate, ask the gate, answer. Every error body is
   when the convention expired or was tampered with, `consumer_not_named`,
   `indicator_not_named`, `channel_not_allowed`, `no_convention`), or
   `no_consent` on the catalog when no indicator is consented;
-- 404 `unknown_indicator`, `unknown_period`, `unknown_level`, `unknown_code`;
+- 404 `unknown_indicator`, `unknown_period`, `unknown_level`, `unknown_code`,
+  `unknown_release` (also for a release of an indicator the consumer may
+  not read: the register does not say what exists beyond consent);
 - 503 `governance_unavailable`, `token_store_unavailable`,
   `audit_unavailable`: the hub fails closed rather than serve unaudited or
   against files it cannot read.
@@ -42,10 +44,12 @@ from hub.api.models import (
     IndicatorList,
     IndicatorTable,
     LevelName,
+    ReleaseDetail,
+    ReleaseList,
 )
 from hub.api.shapes import Shapes, load_shapes
 from hub.api.tokens import TokenStore
-from hub.api.view import IndicatorView
+from hub.api.view import ReleaseView
 from hub.metrics import HubMetrics
 from hub.settings import HubSettings
 
@@ -82,7 +86,7 @@ def _fail(
 
 def create_app(
     settings: HubSettings,
-    view: IndicatorView,
+    view: ReleaseView,
     *,
     audit: AuditSink,
     tokens: TokenStore | None = None,
@@ -193,25 +197,77 @@ def create_app(
         if level is not None and level.value not in indicator.levels:
             _fail(404, "unknown_level", f"{indicator_id} is not published at level {level}")
         chosen = period or view.latest_period(indicator_id)
-        if chosen is None or chosen not in view.periods(indicator_id):
-            _fail(404, "unknown_period", f"{indicator_id} has no rows for period {chosen}")
+        # one release, taken once: every row of the answer comes from it
+        release = view.current(indicator_id, chosen) if chosen is not None else None
+        if release is None:
+            _fail(404, "unknown_period", f"{indicator_id} has no release for period {chosen}")
         level_name = level.value if level is not None else None
-        rows = view.rows(indicator_id, chosen, level_name, code)
+        rows = release.select(level_name, code)
         if code is not None and not rows:
             _fail(404, "unknown_code", f"{indicator_id} {chosen} has no row for {code}")
         if fmt is Format.CSV:
             filename = f"{indicator_id}_{chosen}.csv"
             return Response(
-                render.table_csv(indicator, rows),
+                render.table_csv(indicator, release, rows),
                 media_type="text/csv; charset=utf-8",
                 headers={"Content-Disposition": f'inline; filename="{filename}"'},
             )
         if fmt is Format.GEOJSON:
             return JSONResponse(
-                render.table_geojson(indicator, chosen, rows, territory),
+                render.table_geojson(indicator, release, rows, territory),
                 media_type="application/geo+json",
             )
-        return render.table_json(indicator, chosen, rows)
+        return render.table_json(indicator, release, rows)
+
+    @app.get("/v1/releases", response_model=ReleaseList, responses=ERRORS)
+    async def list_releases(
+        consumer: Consumer,
+        indicator: Annotated[str | None, Query(max_length=100)] = None,
+        period: Annotated[str | None, Query(pattern=PERIOD_PATTERN)] = None,
+    ) -> dict[str, Any]:
+        """The register: every release of the indicators this consumer may read
+        (filtered by indicator and period), oldest first, with its provenance."""
+        if indicator is not None:
+            decision = await gate.authorise(consumer, indicator)
+            if decision.reason is ConsentReason.UNKNOWN_INDICATOR:
+                _fail(404, "unknown_indicator", decision.message)
+            if not decision.granted:
+                _fail(403, decision.reason.value, decision.message)
+            allowed = {indicator}
+        else:
+            catalog = await gate.catalog(consumer)
+            if not catalog.granted:
+                reason = catalog.denials[0][1].reason.value if catalog.denials else NO_CONSENT
+                _fail(403, NO_CONSENT, f"no indicator is consented to {consumer} ({reason})")
+            allowed = {i.id for i in catalog.granted}
+        entries = [
+            render.release_summary(r)
+            for r in view.register(indicator, period)
+            if r.indicator in allowed
+        ]
+        return {"releases": entries}
+
+    @app.get(
+        "/v1/releases/{release_id}",
+        response_model=ReleaseDetail,
+        responses={
+            **ERRORS,
+            404: {"model": ErrorBody, "description": "no such release for this consumer"},
+        },
+    )
+    async def get_release(
+        consumer: Consumer,
+        release_id: Annotated[str, Path(max_length=64, pattern=r"^[0-9a-f]+$")],
+    ) -> dict[str, Any]:
+        """One release of the register, with the rows it published."""
+        release = view.release(release_id)
+        missing = f"no release {release_id} for {consumer}"
+        if release is None:
+            _fail(404, "unknown_release", missing)
+        decision = await gate.authorise(consumer, release.indicator)
+        if not decision.granted:
+            _fail(404, "unknown_release", missing)
+        return render.release_detail(release)
 
     @app.get(
         "/healthz",

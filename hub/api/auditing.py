@@ -1,30 +1,34 @@
-"""Access decisions on `hub.audit`, as `audit_event` messages.
+"""Access decisions on `hub.audit`, on the API's own audit chain.
 
-`access_event` builds the record (pure). A sink records it: `KafkaAuditSink`
-sends it with the hub principal and waits for the broker's acknowledgement,
-so a request is only answered once its decision is on record;
-`MemoryAuditSink` keeps events in a list, for tests. The event names the
+The gate builds each decision's event with `hub.audit.access_event` (the
 consumer, the indicator, the decision, its reason code and time; never the
-token, never a figure.
+token, never a figure). A sink records it: `KafkaAuditSink` links it into
+the API process's own chain (on partition `API_PARTITION` of `hub.audit`;
+see `hub.audit`),
+sends it with the hub principal and waits for the broker's
+acknowledgement, so a request is only answered once its decision is on
+record, and signs the chain's head every `OBSHUB_AUDIT_SIGN_S` seconds
+with the hub operator's key; `MemoryAuditSink` keeps events in a list, for
+tests.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import uuid
-from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from contracts.consent import Decision
 from contracts.principals import AUDIT_TOPIC, KafkaCredentials
 from hub.api.errors import AuditUnavailableError
+from hub.audit import API_PARTITION, AuditChain, AuditEvent
+from hub.audit_log import ChainWriter
 from schemas.catalog import load_catalog
-from schemas.codec import encode_message
 
 log = logging.getLogger(__name__)
 
@@ -34,88 +38,85 @@ MAX_INDICATOR_LENGTH = 100  # a requested id is caller input: keep it bounded
 
 
 class AuditSink(Protocol):
-    async def record(self, event: Mapping[str, Any]) -> None:
-        """Put one `audit_event` record on record, or raise `AuditUnavailableError`."""
+    async def record(self, event: AuditEvent) -> None:
+        """Put one event on record, or raise `AuditUnavailableError`."""
         ...
-
-
-def access_event(
-    consumer: str,
-    indicator: str | None,
-    decision: Decision | None,
-    at: datetime,
-    *,
-    granted: bool | None = None,
-    reason: str | None = None,
-) -> dict[str, Any]:
-    """The `audit_event` record of one access decision.
-
-    `decision` gives the outcome, reason code and contributing conventions;
-    without one (a catalog request, conventions unreadable), `granted` and
-    `reason` do.
-    """
-    if decision is not None:
-        granted, reason = decision.granted, decision.reason.value
-    ids = sorted({ref.split(" ")[0] for ref in decision.conventions}) if decision else []
-    return {
-        "event_id": uuid.uuid4().hex,
-        "at": at,
-        "kind": "access_granted" if granted else "access_denied",
-        "actor": consumer,
-        "convention_id": ",".join(ids) or None,
-        "consumer": consumer,
-        "indicator": indicator[:MAX_INDICATOR_LENGTH] if indicator is not None else None,
-        "channel": CHANNEL,
-        "decision": "granted" if granted else "denied",
-        "reason": reason,
-    }
 
 
 class MemoryAuditSink:
     """Events in a list (tests); `fail` makes `record` raise."""
 
     def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
+        self.events: list[AuditEvent] = []
         self.fail = False
 
-    async def record(self, event: Mapping[str, Any]) -> None:
+    async def record(self, event: AuditEvent) -> None:
         if self.fail:
             raise AuditUnavailableError("memory sink set to fail")
-        self.events.append(dict(event))
+        self.events.append(event)
 
 
 class KafkaAuditSink:
-    """`audit_event` messages on `hub.audit`, keyed by consumer, acknowledged."""
+    """Events on the API's chain of `hub.audit`, acknowledged, its head signed."""
 
     def __init__(
-        self, credentials: KafkaCredentials, *, topic: str = AUDIT_TOPIC, timeout_s: float = 10.0
+        self,
+        credentials: KafkaCredentials,
+        operator_key: Ed25519PrivateKey,
+        *,
+        topic: str = AUDIT_TOPIC,
+        timeout_s: float = 10.0,
+        sign_every_s: float = 30.0,
     ) -> None:
         self.credentials = credentials
         self.topic = topic
         self.timeout_s = timeout_s
-        self.schema = load_catalog().protocol(AUDIT_SCHEMA)
+        self.sign_every_s = sign_every_s
+        self._operator_key = operator_key
+        chain = AuditChain(API_PARTITION, "hub-api", load_catalog().protocol(AUDIT_SCHEMA))
+        self.trail = ChainWriter(chain, self._send)
         self._producer: Any = None
         self._starting = asyncio.Lock()
+        self._signer: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Connect now if the broker answers; otherwise at the first event."""
+        """Connect now if the broker answers (otherwise at the first event); sign
+        the chain's head at intervals."""
         try:
             await self._ensure_started()
         except AuditUnavailableError as exc:
-            log.warning("audit producer not started yet: %s", exc.reason)
+            log.warning("audit producer not started yet: %s", exc)
+        self._signer = asyncio.create_task(self._sign_periodically(), name="obshub-api-audit-sign")
 
     async def stop(self) -> None:
+        if self._signer is not None:
+            self._signer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._signer
+            self._signer = None
         if self._producer is not None:
+            with contextlib.suppress(AuditUnavailableError):
+                await self.trail.sign(self._operator_key, datetime.now(UTC))
             await self._producer.stop()
             self._producer = None
 
-    async def record(self, event: Mapping[str, Any]) -> None:
-        value = encode_message(self.schema, event)
+    async def record(self, event: AuditEvent) -> None:
+        await self.trail.record(event)
+
+    async def _sign_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self.sign_every_s)
+            try:
+                await self.trail.sign(self._operator_key, datetime.now(UTC))
+            except AuditUnavailableError as exc:
+                log.warning("audit chain head not signed: %s", exc)
+
+    async def _send(self, key: bytes, value: bytes) -> None:
         producer = await self._ensure_started()
-        key = str(event.get("consumer") or event["actor"]).encode("utf-8")
         try:
             await asyncio.wait_for(
-                producer.send_and_wait(self.topic, value, key=key), self.timeout_s
+                producer.send_and_wait(self.topic, value, key=key, partition=API_PARTITION),
+                self.timeout_s,
             )
         except (KafkaError, TimeoutError) as exc:
             raise AuditUnavailableError(f"{type(exc).__name__}: {exc}") from exc

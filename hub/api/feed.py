@@ -1,4 +1,4 @@
-"""Fills an `IndicatorView` from the `indicators` topic, in the background.
+"""Fills a `ReleaseView` from the `hub.releases` topic, in the background.
 
 Every start reads the topic from the beginning (partitions assigned by hand,
 nothing committed), so a fresh API process rebuilds its view from the topic
@@ -8,7 +8,7 @@ fails on the reassignment partition discovery needs (below). The client id
 `obshub-hub-api` names it in the broker's logs and metrics. The view is marked ready
 once the consumer has reached the end offsets the topic had at start.
 
-A message that does not decode as an `indicator_row` is logged and skipped
+A message that does not decode as an `indicator_release` is logged and skipped
 (the worker owns that topic; one bad message must not stop the API). Any
 other failure is a bug: it is logged with its traceback, the view is marked
 failed and `/healthz` says so.
@@ -24,8 +24,9 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from contracts.principals import INDICATORS_TOPIC, KafkaCredentials
-from hub.api.view import IndicatorRow, IndicatorView, parse_key
+from contracts.principals import RELEASES_TOPIC, KafkaCredentials
+from hub.api.view import ReleaseView
+from hub.published import IndicatorRelease
 from schemas.catalog import SchemaCatalog, load_catalog
 from schemas.codec import decode_message
 from schemas.errors import SchemaError
@@ -33,18 +34,18 @@ from schemas.errors import SchemaError
 log = logging.getLogger(__name__)
 
 CLIENT_ID = "obshub-hub-api"
-ROW_SCHEMA = "indicator_row"
+RELEASE_SCHEMA = "indicator_release"
 
 
-class IndicatorFeed:
-    """A background aiokafka consumer of `topic` applying rows to `view`."""
+class ReleaseFeed:
+    """A background aiokafka consumer of `topic` applying releases to `view`."""
 
     def __init__(
         self,
-        view: IndicatorView,
+        view: ReleaseView,
         credentials: KafkaCredentials,
         *,
-        topic: str = INDICATORS_TOPIC,
+        topic: str = RELEASES_TOPIC,
         retry_s: float = 2.0,
         schemas: SchemaCatalog | None = None,
     ) -> None:
@@ -58,7 +59,7 @@ class IndicatorFeed:
 
     async def start(self) -> None:
         """Start consuming in a task; returns at once (see `view.ready`)."""
-        self._task = asyncio.create_task(self._run(), name="obshub-api-feed")
+        self._task = asyncio.create_task(self._run(), name="obshub-api-release-feed")
         self._task.add_done_callback(self._finished)
 
     async def stop(self) -> None:
@@ -75,7 +76,7 @@ class IndicatorFeed:
         if exc is not None:
             self.view.ready = False
             self.view.failure = f"{type(exc).__name__}: {exc}"
-            log.error("indicator feed stopped error=%r", exc, exc_info=exc)
+            log.error("release feed stopped error=%r", exc, exc_info=exc)
 
     async def _run(self) -> None:
         while True:
@@ -94,7 +95,7 @@ class IndicatorFeed:
                 else:
                     await self._consume(consumer, partitions)
             except KafkaError as exc:
-                log.warning("indicator feed: %s; retrying in %.1fs", exc, self.retry_s)
+                log.warning("release feed: %s; retrying in %.1fs", exc, self.retry_s)
             finally:
                 await consumer.stop()
             await asyncio.sleep(self.retry_s)
@@ -120,22 +121,21 @@ class IndicatorFeed:
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         end: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
-        log.info("indicator feed from the beginning topic=%s end=%s", self.topic, end)
+        log.info("release feed from the beginning topic=%s end=%s", self.topic, end)
         while True:
             if not self.view.ready and await _reached(consumer, end):
                 self.view.ready = True
-                log.info("indicator view ready rows=%d", len(self.view))
+                log.info("release view ready rows=%d", len(self.view))
             batches = await consumer.getmany(*partitions, timeout_ms=500)
             for records in batches.values():
                 for record in records:
                     self.apply(record.key, record.value)
 
     def apply(self, key: bytes | None, value: bytes | None) -> None:
-        """Apply one message of the topic to the view."""
-        if value is None:  # tombstone: the cell is withdrawn
-            parts = parse_key(key.decode("utf-8", "replace")) if key else None
-            if parts is not None:
-                self.view.remove(*parts)
+        """Apply one message of the topic to the view: one whole release."""
+        if value is None:
+            self.skipped += 1
+            log.warning("skipped empty message topic=%s key=%r", self.topic, key)
             return
         try:
             schema, record = decode_message(self.schemas, value)
@@ -143,11 +143,11 @@ class IndicatorFeed:
             self.skipped += 1
             log.warning("skipped message topic=%s reason=%s", self.topic, exc)
             return
-        if schema.name != ROW_SCHEMA:
+        if schema.name != RELEASE_SCHEMA:
             self.skipped += 1
             log.warning("skipped message topic=%s schema=%s", self.topic, schema.label)
             return
-        self.view.apply(IndicatorRow.from_record(record))
+        self.view.apply(IndicatorRelease.from_record(record))
 
 
 async def _reached(consumer: Any, end: dict[TopicPartition, int]) -> bool:

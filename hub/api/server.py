@@ -7,11 +7,12 @@ import logging
 import uvicorn
 from fastapi import FastAPI
 
+from contracts.keys import load_signing_key
 from contracts.principals import load_credentials
 from hub.api.app import create_app
 from hub.api.auditing import KafkaAuditSink
-from hub.api.feed import IndicatorFeed
-from hub.api.view import IndicatorView
+from hub.api.feed import ReleaseFeed
+from hub.api.view import ReleaseView
 from hub.errors import PortInUseError
 from hub.settings import HubSettings
 from hub.stack.processes import port_is_free
@@ -20,14 +21,16 @@ log = logging.getLogger(__name__)
 
 
 def build_app(settings: HubSettings) -> FastAPI:
-    """The app with its Kafka feed and audit producer, both as the hub principal.
+    """The app with its Kafka feed and audit producer, both as the hub principal;
+    the hub operator's key signs the API's audit chain.
 
-    Missing credentials or territory files raise here, before anything listens.
+    Missing credentials, key or territory files raise here, before anything listens.
     """
     credentials = load_credentials(settings.hub_credentials_path)
-    view = IndicatorView()
-    feed = IndicatorFeed(view, credentials)
-    audit = KafkaAuditSink(credentials)
+    view = ReleaseView()
+    feed = ReleaseFeed(view, credentials)
+    operator_key = load_signing_key(settings.operator_key_path)
+    audit = KafkaAuditSink(credentials, operator_key, sign_every_s=settings.audit_sign_s)
     return create_app(settings, view, audit=audit, services=(audit, feed))
 
 

@@ -14,11 +14,13 @@ from enum import StrEnum
 
 from contracts.principals import (
     AGGREGATES_TOPIC,
+    AUDIT_PARTITIONS,
     AUDIT_TOPIC,
     HUB_APP_ID,
     HUB_PRINCIPAL,
     INDICATORS_TOPIC,
     QUARANTINE_TOPIC,
+    RELEASES_TOPIC,
     check_principal_name,
     consumer_topic,
     drops_topic,
@@ -75,7 +77,14 @@ class AccessPlan:
     acls: tuple[AclRule, ...]
 
 
-HUB_TOPICS = (QUARANTINE_TOPIC, AGGREGATES_TOPIC, AUDIT_TOPIC, INDICATORS_TOPIC)
+HUB_TOPICS = (QUARANTINE_TOPIC, AGGREGATES_TOPIC, AUDIT_TOPIC, INDICATORS_TOPIC, RELEASES_TOPIC)
+# the compacted view holds the latest release per indicator and period; the
+# register keeps every release ever published, and the audit trail its events
+HUB_TOPIC_CONFIG: dict[str, tuple[tuple[str, str], ...]] = {
+    INDICATORS_TOPIC: (("cleanup.policy", "compact"),),
+    RELEASES_TOPIC: (("retention.ms", "-1"),),
+}
+HUB_TOPIC_PARTITIONS = {AUDIT_TOPIC: AUDIT_PARTITIONS}  # one per chain writer (hub.audit)
 DROP_PARTITIONS = 3
 
 
@@ -137,7 +146,7 @@ def plan_access(
     ]
     topics += [TopicSpec(receipts_topic(p), 1) for p in partners]
     topics += [
-        TopicSpec(name, 1, (("cleanup.policy", "compact"),) if name == INDICATORS_TOPIC else ())
+        TopicSpec(name, HUB_TOPIC_PARTITIONS.get(name, 1), HUB_TOPIC_CONFIG.get(name, ()))
         for name in HUB_TOPICS
     ]
     topics += [TopicSpec(consumer_topic(c), 1) for c in consumers]

@@ -16,6 +16,7 @@ from kafka.admin import (
     ACLResourcePatternType,
     ConfigResource,
     ConfigResourceType,
+    NewPartitions,
     NewTopic,
     ResourcePattern,
     ResourcePatternFilter,
@@ -88,6 +89,7 @@ def _upsert_users(
 def _create_topics(client: KafkaAdminClient, plan: AccessPlan) -> None:
     existing = set(client.list_topics())
     _align_configs(client, [t for t in plan.topics if t.name in existing and t.config])
+    _grow_partitions(client, [t for t in plan.topics if t.name in existing])
     missing = [
         NewTopic(t.name, t.partitions, 1, topic_configs=dict(t.config))
         for t in plan.topics
@@ -105,6 +107,25 @@ def _create_topics(client: KafkaAdminClient, plan: AccessPlan) -> None:
             raise ProvisionError("topics", "still missing: " + ", ".join(sorted(absent)))
         time.sleep(0.2)
     log.info("created topics count=%d", len(missing))
+
+
+def _grow_partitions(client: KafkaAdminClient, topics: list[TopicSpec]) -> None:
+    """Give topics that exist with fewer partitions than planned the missing ones
+    (`hub.audit` gained a partition per audit chain writer)."""
+    if not topics:
+        return
+    have = {
+        meta["name"]: len(meta["partitions"])
+        for meta in client.describe_topics([t.name for t in topics])
+    }
+    grow = {
+        t.name: NewPartitions(t.partitions)
+        for t in topics
+        if 0 < have.get(t.name, t.partitions) < t.partitions
+    }
+    if grow:
+        client.create_partitions(grow)
+        log.info("added partitions topics=%s", sorted(grow))
 
 
 def _align_configs(client: KafkaAdminClient, topics: list[TopicSpec]) -> None:

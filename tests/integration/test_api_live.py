@@ -20,13 +20,14 @@ from typing import Any
 
 import httpx
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 
-from contracts.principals import AUDIT_TOPIC, INDICATORS_TOPIC
+from contracts.principals import AUDIT_TOPIC, INDICATORS_TOPIC, RELEASES_TOPIC
 from hub.stack import Stack
 from schemas.catalog import load_catalog
 from schemas.codec import decode_message, encode_message
 from tests.conftest import free_port
+from tests.support.wire import read_topic, release_record
 
 pytestmark = pytest.mark.integration
 SCHEMAS = load_catalog()
@@ -93,67 +94,37 @@ def running_api(stack: Stack, log: Path) -> Iterator[str]:
             process.wait()
 
 
-def publish(stack: Stack, rows: list[dict[str, Any]]) -> None:
+def publish(stack: Stack, releases: list[dict[str, Any]]) -> None:
     producer = KafkaProducer(
         **stack.credentials.get("hub").kafka_python_config(), acks="all", enable_idempotence=False
     )
-    schema = SCHEMAS.protocol("indicator_row")
+    schema = SCHEMAS.protocol("indicator_release")
     try:
-        for row in rows:  # one at a time: their order is the point
-            key = f"{row['indicator']}|{row['period']}|{row['level']}|{row['code']}"
-            sent = producer.send(INDICATORS_TOPIC, encode_message(schema, row), key=key.encode())
-            sent.get(timeout=30)
+        for release in releases:  # one at a time: their order is the point
+            key = f"{release['indicator']}|{release['period']}".encode()
+            for topic in (RELEASES_TOPIC, INDICATORS_TOPIC):
+                producer.send(topic, encode_message(schema, release), key=key).get(timeout=30)
     finally:
         producer.close()
 
 
-def indicator_row(
-    period: str, level: str, code: str, value: float | None, release: str = "r1"
-) -> dict[str, Any]:
-    secret = value is None
-    return {
-        "indicator": "caf_allocataires",
-        "level": level,
-        "code": code,
-        "period": period,
-        "value": value,
-        "numerator": value,
-        "denominator": None,
-        "status": "secret" if secret else "ok",
-        "release_id": release,
-        "published_at": datetime.now(UTC),
-    }
-
-
 def audit_messages(stack: Stack) -> list[bytes]:
-    consumer = KafkaConsumer(
-        **stack.credentials.get("hub").kafka_python_config(),
-        enable_auto_commit=False,
-        group_id=f"obshub-hub-test-audit-{secrets.token_hex(4)}",
-    )
-    partition = TopicPartition(AUDIT_TOPIC, 0)
-    consumer.assign([partition])
-    consumer.seek_to_beginning(partition)
-    end = consumer.end_offsets([partition])[partition]
-    values: list[bytes] = []
-    deadline = time.monotonic() + 30
-    while consumer.position(partition) < end and time.monotonic() < deadline:
-        for records in consumer.poll(timeout_ms=500).values():
-            values += [r.value for r in records]
-    consumer.close()
-    return values
+    """Every message on `hub.audit`, every partition (the API writes its own)."""
+    return [r.value for r in read_topic(stack.credentials.get("hub"), AUDIT_TOPIC)]
 
 
 def test_the_api_serves_audits_and_rebuilds_its_view(kafka_stack: Stack, tmp_path: Path) -> None:
     period = f"19{secrets.randbelow(100):02d}-{1 + secrets.randbelow(12):02d}"
     started = datetime.now(UTC).replace(microsecond=0)
+    first_cells = [("iris", "330630101", 12.0), ("iris", "330630102", None)]
+    first_cells.append(("commune", "33063", 40.0))
+    later_cells = [("iris", "330630101", 14.0), ("iris", "330630102", None)]
+    later_cells.append(("commune", "33063", 41.0))
     publish(
         kafka_stack,
         [
-            indicator_row(period, "iris", "330630101", 12.0),
-            indicator_row(period, "iris", "330630102", None),
-            indicator_row(period, "commune", "33063", 40.0),
-            indicator_row(period, "iris", "330630101", 14.0, release="r2"),  # latest wins
+            release_record("caf_allocataires", period, first_cells, "a1"),
+            release_record("caf_allocataires", period, later_cells, "b2", replaces="a1"),
         ],
     )
     observatory = token_for(kafka_stack, "observatoire-bordeaux")
@@ -165,10 +136,11 @@ def test_the_api_serves_audits_and_rebuilds_its_view(kafka_stack: Stack, tmp_pat
         first = httpx.get(f"{url}{url_path}", params={"period": period}, headers=observatory)
         assert first.status_code == 200, first.text
         rows = {(r["level"], r["code"]): r for r in first.json()["rows"]}
+        assert first.json()["release_id"] == "b2"  # the later release, whole
         assert rows[("iris", "330630101")]["value"] == 14.0
         assert rows[("iris", "330630102")]["value"] is None
         assert rows[("iris", "330630102")]["status"] == "secret"
-        assert rows[("commune", "33063")]["value"] == 40.0
+        assert rows[("commune", "33063")]["value"] == 41.0
         assert httpx.get(f"{url}{url_path}").status_code == 401
         denied = httpx.get(f"{url}/v1/indicators/defm_cat_a", headers=agora)
         assert denied.status_code == 403
@@ -190,7 +162,7 @@ def test_the_api_serves_audits_and_rebuilds_its_view(kafka_stack: Stack, tmp_pat
     events = [decode_message(SCHEMAS, value)[1] for value in messages]
     ours = [e for e in events if e["at"] >= started and e["channel"] == "api"]
     assert {
-        (e["consumer"], e["indicator"], e["decision"], e["reason"])
+        (e["consumer"], e["indicator"], e["outcome"], e["reason"])
         for e in ours
         if e["indicator"] is not None
     } >= {

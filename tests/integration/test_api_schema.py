@@ -15,7 +15,6 @@ does not run under pytest 9 (it reads `Function._nodeid`, gone in pytest 9).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -24,16 +23,17 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from kafka import KafkaProducer
 
-from contracts.principals import INDICATORS_TOPIC
+from contracts.principals import INDICATORS_TOPIC, RELEASES_TOPIC
 from hub.api.app import create_app
 from hub.api.auditing import MemoryAuditSink
 from hub.api.tokens import TokenStore
-from hub.api.view import IndicatorView
+from hub.api.view import ReleaseView
 from hub.settings import HubSettings
 from hub.stack import Stack
 from schemas.catalog import load_catalog
 from schemas.codec import encode_message
 from tests.security.support import running_service
+from tests.support.wire import release_record
 
 pytestmark = pytest.mark.integration
 
@@ -42,28 +42,14 @@ MAX_EXAMPLES = 30
 
 
 def publish_rows(stack: Stack) -> None:
-    schema = load_catalog().protocol("indicator_row")
+    schema = load_catalog().protocol("indicator_release")
+    cells = [("iris", "330630101", 17.0), ("iris", "330630102", None), ("commune", "33063", 120.0)]
+    record = release_record("caf_allocataires", PERIOD, cells, "a91e0c0de0000000")
     producer = KafkaProducer(**stack.credentials.get("hub").kafka_python_config(), acks="all")
     try:
-        for level, code, value in (
-            ("iris", "330630101", 17.0),
-            ("iris", "330630102", None),
-            ("commune", "33063", 120.0),
-        ):
-            row: dict[str, Any] = {
-                "indicator": "caf_allocataires",
-                "level": level,
-                "code": code,
-                "period": PERIOD,
-                "value": value,
-                "numerator": value,
-                "denominator": None,
-                "status": "ok" if value is not None else "secret",
-                "release_id": "api-schema",
-                "published_at": datetime.now(UTC),
-            }
-            key = f"caf_allocataires|{PERIOD}|{level}|{code}".encode()
-            producer.send(INDICATORS_TOPIC, encode_message(schema, row), key=key)
+        key = f"caf_allocataires|{PERIOD}".encode()
+        for topic in (RELEASES_TOPIC, INDICATORS_TOPIC):
+            producer.send(topic, encode_message(schema, record), key=key)
         producer.flush(timeout=30)
     finally:
         producer.close()
@@ -86,7 +72,7 @@ def live_api(kafka_stack: Stack) -> Iterator[tuple[str, dict[str, str]]]:
         yield url, headers
 
 
-DOCUMENT = create_app(HubSettings(), IndicatorView(), audit=MemoryAuditSink()).openapi()
+DOCUMENT = create_app(HubSettings(), ReleaseView(), audit=MemoryAuditSink()).openapi()
 schema = schemathesis.openapi.from_dict(DOCUMENT)
 
 

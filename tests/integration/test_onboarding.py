@@ -286,7 +286,7 @@ def test_renewing_insees_convention_keeps_releases_flowing(live: Live) -> None:
     write_signed(live.hub_dir / "insee-v2.yaml", variant("insee", version=2))
     wait_until(
         lambda: any(
-            e["kind"] == "convention_standing" and e["reason"] == "insee-obshub v2 in_force"
+            e["action"] == "convention" and e["reason"] == "insee-obshub v2 in_force"
             for e in decoded(live.stack.admin_credentials(), AUDIT_TOPIC)
         ),
         APPLIED_WITHIN_S + 5,

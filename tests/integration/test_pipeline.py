@@ -27,6 +27,8 @@ from hub.demo import read_indicator_rows
 from hub.stack import Stack
 from hub.stack.processes import is_alive
 from hub.stack.services import services
+from schemas.catalog import load_catalog
+from schemas.codec import decode_message
 from tests.support.independent import Territory, expected_indicators
 from tests.support.published import problems as problems_of
 
@@ -192,8 +194,9 @@ def test_the_worker_reports_its_work_in_metrics(worker: Stack) -> None:
     assert "obshub_cells_total" in text and "obshub_drop_to_indicator_seconds_bucket" in text
 
 
-def test_a_consumer_reads_its_consented_rows_on_its_own_topic(worker: Stack) -> None:
-    """observatoire-bordeaux, with its own credentials, under its ACLs."""
+def test_a_consumer_reads_its_consented_releases_on_its_own_topic(worker: Stack) -> None:
+    """observatoire-bordeaux, with its own credentials, under its ACLs: one
+    message per release, each the whole table (66 IRIS and 2 communes)."""
     creds = worker.credentials.get("observatoire-bordeaux")
     consumer = KafkaConsumer(
         "indicators.observatoire-bordeaux",
@@ -202,8 +205,19 @@ def test_a_consumer_reads_its_consented_rows_on_its_own_topic(worker: Stack) -> 
         auto_offset_reset="earliest",
         consumer_timeout_ms=8000,
     )
-    keys = {record.key for record in consumer}
+    records = list(consumer)
     consumer.close()
-    indicators = {key.split(b"|")[0] for key in keys}
+    indicators = {record.key.split(b"|")[0] for record in records}
     assert len(indicators) == 9
-    assert len(keys) >= 9 * 68
+    iris_of = {"33063": 56, "33069": 10}
+    latest = {}
+    for record in records:
+        _, release = decode_message(load_catalog(), record.value)
+        assert record.key == f"{release['indicator']}|{release['period']}".encode()
+        communes = {row["code"] for row in release["rows"] if row["level"] == "commune"}
+        iris = [row for row in release["rows"] if row["level"] == "iris"]
+        # whole for the communes its drops cover (the CCAS of Bordeaux, then both)
+        assert {row["code"][:5] for row in iris} == communes, release["indicator"]
+        assert len(iris) == sum(iris_of[c] for c in communes), release["indicator"]
+        latest[record.key] = len(release["rows"])
+    assert set(latest.values()) == {68}

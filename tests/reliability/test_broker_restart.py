@@ -132,7 +132,7 @@ def test_a_broker_stopped_mid_drop_and_restarted_loses_nothing(
     accepted = [
         e
         for e in by_drop(decoded(stack.admin_credentials(), AUDIT_TOPIC), report.drop_id)
-        if e["kind"] == "drop_accepted"
+        if (e["action"], e["outcome"]) == ("drop", "accepted")
     ]
     assert len(accepted) == 1, accepted
     assert by_drop(quarantine_events(stack), report.drop_id) == []

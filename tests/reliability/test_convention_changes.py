@@ -120,7 +120,7 @@ class Hub:
         assert len(rest) == drop.messages - 1
         assert {e["reason"] for e in rest} == {"drop_rejected"}
         audit = by_drop(decoded(self.stack.admin_credentials(), AUDIT_TOPIC), drop.drop_id)
-        assert [(e["kind"], e["reason"]) for e in audit] == [("drop_rejected", first["reason"])]
+        assert [(e["outcome"], e["reason"]) for e in audit] == [("rejected", first["reason"])]
         return first
 
 

@@ -90,7 +90,7 @@ def test_drops_of_two_partners_interleaved_are_each_accepted_exactly(
     audit = decoded(stack.admin_credentials(), AUDIT_TOPIC)
     quarantined = quarantine_events(stack)
     for report, _ in drops:
-        assert [e["kind"] for e in by_drop(audit, report.drop_id)] == ["drop_accepted"]
+        assert [e["outcome"] for e in by_drop(audit, report.drop_id)] == ["accepted"]
         assert by_drop(quarantined, report.drop_id) == []
 
 
@@ -114,7 +114,7 @@ def test_a_drop_whose_trailer_never_comes_is_rejected_and_publishes_nothing(
     (event,) = wait_until(incomplete, 30 + DROP_TIMEOUT_S, "the incomplete_drop event")
     assert re.search(rf"\b{len(body)} message\(s\) rejected", event["detail"]), event["detail"]
     audit = by_drop(decoded(stack.admin_credentials(), AUDIT_TOPIC), report.drop_id)
-    assert [(e["kind"], e["reason"]) for e in audit] == [("drop_rejected", "incomplete_drop")]
+    assert [(e["outcome"], e["reason"]) for e in audit] == [("rejected", "incomplete_drop")]
 
     # the trailer turns up after all: it is quarantined with the drop it belongs to
     produce(stack.admin_credentials(), [trailer])

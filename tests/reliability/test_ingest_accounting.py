@@ -36,11 +36,11 @@ def assert_quarantined_alone(bad: fuzz.Malformed) -> None:
     outcome = ingest_message(CTX, message, None, NOW)
     assert len(outcome.quarantine) == 1 and outcome.quarantine[0].reason
     assert outcome.aggregate is None and not outcome.repeat
-    assert outcome.state is None or outcome.state["status"] not in (OPEN, ACCEPTED)
+    assert outcome.state is None or outcome.state.status not in (OPEN, ACCEPTED)
     assert outcome.labels["convention"] in {"", *KNOWN}
     assert outcome.labels["dataset"] in {"", *CTX.catalog.datasets()}
     if outcome.state is not None:
-        size = len(json.dumps(outcome.state, ensure_ascii=False).encode())
+        size = len(json.dumps(outcome.state.to_json(), ensure_ascii=False).encode())
         assert size <= len(bad.value) + 1024
 
 

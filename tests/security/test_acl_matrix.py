@@ -47,6 +47,7 @@ from hub.stack.provision import admin_client
 from schemas.catalog import load_catalog
 from schemas.codec import encode_message
 from tests.security.support import API_ONLY_CONSUMERS, KAFKA_CONSUMERS, PARTNERS
+from tests.support.wire import release_record
 
 pytestmark = pytest.mark.integration
 
@@ -75,6 +76,7 @@ MATRIX: dict[str, dict[str, tuple[bool, bool]]] = {
     "hub.quarantine": {ADMIN: (ALLOW, ALLOW), HUB: (ALLOW, ALLOW), PARTNER: (DENY, DENY)},
     "hub.aggregates": {ADMIN: (ALLOW, ALLOW), HUB: (ALLOW, ALLOW), PARTNER: (DENY, DENY)},
     "hub.audit": {ADMIN: (ALLOW, ALLOW), HUB: (ALLOW, ALLOW), PARTNER: (DENY, DENY)},
+    "hub.releases": {ADMIN: (ALLOW, ALLOW), HUB: (ALLOW, ALLOW), PARTNER: (DENY, DENY)},
     "indicators": {ADMIN: (ALLOW, ALLOW), HUB: (ALLOW, ALLOW), PARTNER: (DENY, DENY)},
     "indicators.<own>": {CONSUMER: (ALLOW, DENY)},
     "indicators.<other>": {
@@ -85,7 +87,8 @@ MATRIX: dict[str, dict[str, tuple[bool, bool]]] = {
     },
     "obshub-hub-*": {ADMIN: (ALLOW, ALLOW), HUB: (ALLOW, ALLOW), PARTNER: (DENY, DENY)},
 }
-for _family in ("hub.quarantine", "hub.aggregates", "hub.audit", "indicators", "obshub-hub-*"):
+_HUB_FAMILIES = ("hub.quarantine", "hub.aggregates", "hub.audit", "hub.releases", "indicators")
+for _family in (*_HUB_FAMILIES, "obshub-hub-*"):
     MATRIX[_family][CONSUMER] = (DENY, DENY)
 
 
@@ -160,8 +163,10 @@ def probe(topic: str, principal: str) -> tuple[bytes, bytes]:
         record = {
             "event_id": secrets.token_hex(12),
             "at": now,
-            "kind": "access_denied",
             "actor": principal,
+            "action": "access",
+            "object": "acl-matrix",
+            "outcome": "denied",
             "reason": "acl_matrix_probe",
         }
         return principal.encode(), encode_message(SCHEMAS.protocol("audit_event"), record)
@@ -180,21 +185,12 @@ def probe(topic: str, principal: str) -> tuple[bytes, bytes]:
         }
         key = f"acl.matrix|{PROBE_PERIOD}|acl-matrix".encode()
         return key, encode_message(SCHEMAS.protocol("drop_aggregate"), record)
-    if topic.startswith("indicators"):
-        record = {
-            "indicator": "caf_allocataires",
-            "level": "commune",
-            "code": "33063",
-            "period": PROBE_PERIOD,
-            "value": None,
-            "numerator": None,
-            "denominator": None,
-            "status": "secret",
-            "release_id": "acl-matrix",
-            "published_at": now,
-        }
-        key = f"caf_allocataires|{PROBE_PERIOD}|commune|33063".encode()
-        return key, encode_message(SCHEMAS.protocol("indicator_row"), record)
+    if topic.startswith("indicators") or topic == "hub.releases":
+        record = release_record(
+            "caf_allocataires", PROBE_PERIOD, [("commune", "33063", None)], "acl-matrix"
+        )
+        key = f"caf_allocataires|{PROBE_PERIOD}".encode()
+        return key, encode_message(SCHEMAS.protocol("indicator_release"), record)
     return b"acl-matrix", b"probe"
 
 

@@ -23,7 +23,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaTimeoutError
 
-from contracts.principals import AUDIT_TOPIC, INDICATORS_TOPIC, KafkaCredentials
+from contracts.principals import AUDIT_TOPIC, INDICATORS_TOPIC, RELEASES_TOPIC, KafkaCredentials
 from hub.api.tokens import TokenStore
 from hub.stack import Stack
 from schemas.catalog import load_catalog
@@ -36,6 +36,7 @@ from tests.security.support import (
     read_topics,
     rewrite_convention,
 )
+from tests.support.wire import release_record
 
 pytestmark = pytest.mark.integration
 
@@ -133,34 +134,18 @@ CONSENTED = {  # the demo conventions (deploy/demo/conventions)
 IRIS_CODE, COMMUNE_CODE = "330630101", "33063"
 
 
-def indicator_row(indicator: str, level: str, code: str, value: float | None) -> dict[str, Any]:
-    return {
-        "indicator": indicator,
-        "level": level,
-        "code": code,
-        "period": PERIODS[indicator],
-        "value": value,
-        "numerator": value,
-        "denominator": None,
-        "status": "ok" if value is not None else "secret",
-        "release_id": "security-auth",
-        "published_at": datetime.now(UTC),
-    }
-
-
 @pytest.fixture(scope="module")
 def rows(kafka_stack: Stack) -> None:
-    """An IRIS row (secret) and a commune row per indicator, published as the hub."""
-    schema = load_catalog().protocol("indicator_row")
+    """A release per indicator, an IRIS row (secret) and a commune row, published as the hub."""
+    schema = load_catalog().protocol("indicator_release")
     producer = KafkaProducer(**kafka_stack.credentials.get("hub").kafka_python_config(), acks="all")
     try:
-        for indicator in PERIODS:
-            for row in (
-                indicator_row(indicator, "iris", IRIS_CODE, None),
-                indicator_row(indicator, "commune", COMMUNE_CODE, 42.0),
-            ):
-                key = f"{indicator}|{row['period']}|{row['level']}|{row['code']}".encode()
-                producer.send(INDICATORS_TOPIC, encode_message(schema, row), key=key)
+        for indicator, period in PERIODS.items():
+            cells = [("iris", IRIS_CODE, None), ("commune", COMMUNE_CODE, 42.0)]
+            record = release_record(indicator, period, cells, secrets.token_hex(10))
+            key = f"{indicator}|{period}".encode()
+            for topic in (RELEASES_TOPIC, INDICATORS_TOPIC):
+                producer.send(topic, encode_message(schema, record), key=key)
         producer.flush(timeout=30)
     finally:
         producer.close()
@@ -329,8 +314,7 @@ def test_a_token_unlocks_its_own_consumers_consent_only(
     deadline = time.monotonic() + 15
     while True:
         seen = Counter(
-            (e["consumer"], e["indicator"], e["decision"])
-            for e in audit_since(kafka_stack, started)
+            (e["consumer"], e["indicator"], e["outcome"]) for e in audit_since(kafka_stack, started)
         )
         if not expected - seen:
             break

@@ -226,7 +226,7 @@ def seen(worker: Stack, conventions_dir: Path) -> Iterator[Seen]:
 
 def test_the_control_drop_is_accepted_and_released(seen: Seen) -> None:
     audit = [e for e in seen.events[AUDIT_TOPIC] if e["drop_id"] == seen.control_drop]
-    assert [e["kind"] for e in audit] == ["drop_accepted"]
+    assert [(e["action"], e["outcome"]) for e in audit] == [("drop", "accepted")]
     assert [a for a in seen.events[AGGREGATES_TOPIC] if a["drop_id"] == seen.control_drop]
     assert not [q for q in seen.events[QUARANTINE_TOPIC] if q["drop_id"] == seen.control_drop]
 
@@ -245,7 +245,7 @@ def test_the_attack_is_rejected_with_its_reason_and_publishes_nothing(
     assert {q["partner"] for q in quarantined} == {attack.topic.removeprefix("drops.")}
     assert attack.detail in quarantined[0]["detail"]
     audit = [e for e in seen.events[AUDIT_TOPIC] if e["drop_id"] == attack.drop_id]
-    assert [(e["kind"], e["reason"]) for e in audit] == [("drop_rejected", attack.reason)]
+    assert [(e["outcome"], e["reason"]) for e in audit] == [("rejected", attack.reason)]
     assert not [a for a in seen.events[AGGREGATES_TOPIC] if a["drop_id"] == attack.drop_id]
     for topic in (INDICATORS_TOPIC, CONSUMER_TOPIC):
         leaked = [r for r in seen.events.get(topic, []) if r["period"] in attack.periods]

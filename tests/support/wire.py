@@ -22,6 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from connectors.publish import PublishReport, PublishRequest, publish_extract
 from connectors.settings import ConnectorSettings
 from contracts.principals import INDICATORS_TOPIC, QUARANTINE_TOPIC, KafkaCredentials
+from hub.published import flat_rows
 from hub.stack import Stack
 from schemas.catalog import load_catalog
 from schemas.codec import decode_message
@@ -141,11 +142,16 @@ def quarantine_events(stack: Stack) -> list[dict[str, Any]]:
 
 
 def indicator_rows(stack: Stack) -> dict[tuple[str, str, str, str], dict[str, Any]]:
-    """The latest row per (indicator, period, level, code) on `indicators`."""
-    rows = {}
-    for row in decoded(stack.admin_credentials(), INDICATORS_TOPIC):
-        rows[(row["indicator"], row["period"], row["level"], row["code"])] = row
-    return rows
+    """Per (indicator, period, level, code), the row of the latest release on
+    `indicators` (a release replaces its whole table)."""
+    latest = {}
+    for release in decoded(stack.admin_credentials(), INDICATORS_TOPIC):
+        latest[(release["indicator"], release["period"])] = release
+    return {
+        (row["indicator"], row["period"], row["level"], row["code"]): row
+        for release in latest.values()
+        for row in flat_rows(release)
+    }
 
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -180,3 +186,58 @@ def wait_until(check: Any, timeout_s: float, what: str, every_s: float = 1.0) ->
 
 def by_drop(events: Sequence[dict[str, Any]], drop_id: str) -> list[dict[str, Any]]:
     return [e for e in events if e.get("drop_id") == drop_id]
+
+
+def release_record(
+    indicator: str,
+    period: str,
+    cells: Sequence[tuple[str, str, float | None]],
+    release_id: str,
+    replaces: str | None = None,
+) -> dict[str, Any]:
+    """An `indicator_release` record as the worker would write it: (level, code,
+    value) per cell, None for a secret one; a count indicator (no denominator)."""
+    now = dt.datetime.now(dt.UTC)
+    return {
+        "release_id": release_id,
+        "indicator": indicator,
+        "period": period,
+        "levels": ["iris", "commune"],
+        "replaces": replaces,
+        "rules": {
+            "method": "suppression",
+            "k": 11,
+            "complement": True,
+            "min_denominator": 50,
+            "secondary_suppression": True,
+        },
+        "check": {
+            "passed": True,
+            "secret_primary": sum(1 for *_, v in cells if v is None),
+            "secret_secondary": 0,
+            "narrowest_interval": None,
+        },
+        "sources": [
+            {
+                "drop_id": f"drop-{release_id}",
+                "partner": "caf33",
+                "dataset": "caf.allocataires",
+                "period": period,
+                "convention": "caf33-obshub",
+                "convention_version": 1,
+            }
+        ],
+        "created_at": now,
+        "published_at": now,
+        "rows": [
+            {
+                "level": level,
+                "code": code,
+                "value": value,
+                "numerator": value,
+                "denominator": None,
+                "status": "ok" if value is not None else "secret",
+            }
+            for level, code, value in cells
+        ],
+    }

@@ -170,7 +170,7 @@ def _demo_metrics() -> HubMetrics:
     m.drop_rejections.labels("caf33", "caf33-obshub", "bad_chunk")
     m.record_rejections.labels("caf33", "caf.allocataires", "outside_territory")
     m.quarantined.labels("caf33", "bad_seal")
-    m.releases.labels("caf_allocataires", "failed_audit")
+    m.releases.labels("caf_allocataires", "failed_check")
     m.worker_up.set(1)
     _drop(m)
     return m

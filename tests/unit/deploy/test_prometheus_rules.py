@@ -30,7 +30,7 @@ REQUIRED_ALERTS = {
     "AccessDeniedSpike",
     "WorkerDown",
     "ConsumerLagGrowing",
-    "ReleaseAuditFailed",
+    "ReleaseCheckFailed",
 }
 
 

@@ -58,7 +58,15 @@ def test_topics_and_users() -> None:
         "hub.quarantine",
         "hub.aggregates",
         "hub.audit",
+        "hub.releases",
         "indicators",
         "indicators.observatoire-bordeaux",
     }
     assert PLAN.users == ("hub", "caf33", "insee", "observatoire-bordeaux")
+
+
+def test_the_register_keeps_every_release_and_each_audit_writer_has_a_partition() -> None:
+    topics = {t.name: t for t in PLAN.topics}
+    assert dict(topics["hub.releases"].config) == {"retention.ms": "-1"}
+    assert dict(topics["indicators"].config) == {"cleanup.policy": "compact"}
+    assert topics["hub.audit"].partitions == 2

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,8 @@ from hub.api.auditing import MemoryAuditSink
 from hub.api.governance import Governance
 from hub.api.shapes import Shapes, load_shapes
 from hub.api.tokens import TokenStore
-from hub.api.view import IndicatorView
+from hub.api.view import ReleaseView
+from hub.audit import Action, AuditEvent
 from hub.metrics import HubMetrics
 from hub.settings import HubSettings
 from tests.unit.hub.api_support import (
@@ -27,12 +28,54 @@ from tests.unit.hub.api_support import (
     EXPIRED,
     IN_FORCE,
     KEYS,
+    PUBLISHED,
     TERRITORY,
     AppClient,
+    release,
     row,
+    source,
 )
 
 CAF_ONLY = {"caf_allocataires", "caf_bas_revenus_part", "caf_monoparents_part"}
+
+CAF_MARCH = release(period="2026-03", rows=[row(value=40.0)])
+CAF_APRIL = release(
+    rows=[
+        row(value=42.0),
+        row(code="330630102", value=None, status="secret"),
+        row(code="330690102", value=37.0),
+        row(level="commune", code="33063", value=120.0),
+        row(level="commune", code="33069", value=55.0),
+    ],
+    sources=[source("caf_allocataires", "2026-04", "drop-7f3a9c")],
+)
+BAS_REVENUS = release(
+    "caf_bas_revenus_part", rows=[row(value=25.0, numerator=20.0, denominator=80.0)]
+)
+DEFM = release("defm_cat_a", rows=[row(value=64.0)])
+DEMO_RELEASES = (CAF_MARCH, CAF_APRIL, BAS_REVENUS, DEFM)
+CAF_APRIL_SOURCE = {
+    "partner": "caf33",
+    "dataset": "caf.allocataires",
+    "period": "2026-04",
+    "convention": "caf33-obshub",
+    "convention_version": 1,
+}
+# a revision of CAF_APRIL: 330690102 is gone, 33069 turned secret
+CAF_APRIL_REVISED = release(
+    rows=[
+        row(value=43.0),
+        row(code="330630102", value=None, status="secret"),
+        row(level="commune", code="33063", value=121.0),
+        row(level="commune", code="33069", value=None, status="secret"),
+    ],
+    replaces=CAF_APRIL.release_id,
+    sources=[
+        source("caf_allocataires", "2026-04", "drop-7f3a9c"),
+        source("caf_allocataires", "2026-04", "drop-81be02"),
+    ],
+    published_at=PUBLISHED + timedelta(days=3),
+)
 
 
 class Clock:
@@ -46,7 +89,7 @@ class Clock:
 @dataclass
 class Api:
     client: AppClient
-    view: IndicatorView
+    view: ReleaseView
     audit: MemoryAuditSink
     tokens: TokenStore
     clock: Clock
@@ -61,18 +104,9 @@ def shapes() -> Shapes:
     return load_shapes(TERRITORY)
 
 
-def demo_view() -> IndicatorView:
-    view = IndicatorView()
-    for r in (
-        row(period="2026-03", value=40.0),
-        row(value=42.0),
-        row(code="330630102", value=None, status="secret"),
-        row(level="commune", code="33063", value=120.0),
-        row(code="330690102", value=37.0),
-        row(level="commune", code="33069", value=55.0),
-        row("caf_bas_revenus_part", value=25.0, numerator=20.0, denominator=80.0),
-        row("defm_cat_a", value=64.0),
-    ):
+def demo_view() -> ReleaseView:
+    view = ReleaseView()
+    for r in DEMO_RELEASES:
         view.apply(r)
     view.ready = True
     return view
@@ -228,7 +262,8 @@ def test_unreadable_conventions_fail_closed(api: Api) -> None:
     response = api.client.get("/v1/indicators/caf_allocataires", headers=headers)
     assert response.status_code == 503
     assert response.json()["detail"]["reason"] == "governance_unavailable"
-    assert api.audit.events[-1]["reason"] == "governance_unavailable"
+    last = api.audit.events[-1]
+    assert (last.reason, last.outcome) == ("governance_unavailable", "denied")
 
 
 # ---- rows and formats
@@ -286,9 +321,20 @@ def test_csv_format(api: Api) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     lines = list(csv.reader(io.StringIO(response.text)))
+    header = ["indicator", "level", "code", "period", "value", "numerator", "denominator"]
     assert lines == [
-        ["indicator", "level", "code", "period", "value", "numerator", "denominator", "status"],
-        ["caf_bas_revenus_part", "iris", "330630101", "2026-04", "25.0", "20.0", "80.0", "ok"],
+        [*header, "status", "release_id"],
+        [
+            "caf_bas_revenus_part",
+            "iris",
+            "330630101",
+            "2026-04",
+            "25.0",
+            "20.0",
+            "80.0",
+            "ok",
+            BAS_REVENUS.release_id,
+        ],
     ]
     secret = api.client.get(
         "/v1/indicators/caf_allocataires", params={"format": "csv"}, headers=headers
@@ -321,10 +367,228 @@ def test_geojson_format(api: Api) -> None:
     assert commune["geometry"]["type"] in {"Polygon", "MultiPolygon"}
 
 
+def test_geojson_names_its_release(api: Api) -> None:
+    headers = api.token("observatoire-bordeaux")
+    response = api.client.get(
+        "/v1/indicators/caf_allocataires", params={"format": "geojson"}, headers=headers
+    )
+    body = response.json()
+    assert body["release_id"] == CAF_APRIL.release_id
+    assert datetime.fromisoformat(body["published_at"]) == PUBLISHED
+    assert body["sources"] == [CAF_APRIL_SOURCE]
+    assert {f["properties"]["release_id"] for f in body["features"]} == {CAF_APRIL.release_id}
+    assert "drop_id" not in response.text and "drop-7f3a9c" not in response.text
+
+
+def test_an_answer_names_its_release_and_what_it_is_made_of(api: Api) -> None:
+    headers = api.token("observatoire-bordeaux")
+    response = api.client.get("/v1/indicators/caf_allocataires", headers=headers)
+    body = response.json()
+    assert set(body) == {
+        "indicator",
+        "period",
+        "unit",
+        "release_id",
+        "published_at",
+        "sources",
+        "rows",
+    }
+    assert body["release_id"] == CAF_APRIL.release_id
+    assert datetime.fromisoformat(body["published_at"]) == PUBLISHED
+    assert body["sources"] == [CAF_APRIL_SOURCE]
+    # a source says who, what, when and under which convention, never which drop
+    assert "drop_id" not in response.text and "drop-7f3a9c" not in response.text
+    older = api.client.get(
+        "/v1/indicators/caf_allocataires", params={"period": "2026-03"}, headers=headers
+    ).json()
+    assert older["release_id"] == CAF_MARCH.release_id
+    assert [s["period"] for s in older["sources"]] == ["2026-03"]
+
+
+def test_csv_lines_name_their_release(api: Api) -> None:
+    headers = api.token("observatoire-bordeaux")
+    response = api.client.get(
+        "/v1/indicators/caf_allocataires", params={"format": "csv"}, headers=headers
+    )
+    header, *lines = csv.reader(io.StringIO(response.text))
+    assert header[-1] == "release_id"
+    assert len(lines) == 5
+    assert all(len(line) == len(header) for line in lines)
+    assert {line[-1] for line in lines} == {CAF_APRIL.release_id}
+
+
+def test_a_new_release_switches_the_whole_period(api: Api) -> None:
+    headers = api.token("observatoire-bordeaux")
+    url = "/v1/indicators/caf_allocataires"
+    api.view.apply(CAF_APRIL_REVISED)
+    body = api.client.get(url, headers=headers).json()
+    assert body["release_id"] == CAF_APRIL_REVISED.release_id
+    assert datetime.fromisoformat(body["published_at"]) == CAF_APRIL_REVISED.published_at
+    assert len(body["sources"]) == 2
+    assert [(r["level"], r["code"], r["value"], r["status"]) for r in body["rows"]] == [
+        ("iris", "330630101", 43.0, "ok"),
+        ("iris", "330630102", None, "secret"),
+        ("commune", "33063", 121.0, "ok"),
+        ("commune", "33069", None, "secret"),
+    ]
+    # 330690102 was only in the replaced release: it is gone, not left over
+    gone = api.client.get(url, params={"code": "330690102"}, headers=headers)
+    assert gone.status_code == 404
+    assert gone.json()["detail"]["reason"] == "unknown_code"
+    table = api.client.get(url, params={"format": "csv"}, headers=headers).text
+    _, *lines = csv.reader(io.StringIO(table))
+    assert {line[-1] for line in lines} == {CAF_APRIL_REVISED.release_id}
+    assert "330690102" not in table and "42.0" not in table and "55.0" not in table
+    geojson = api.client.get(url, params={"format": "geojson"}, headers=headers).json()
+    assert geojson["release_id"] == CAF_APRIL_REVISED.release_id
+    assert len(geojson["features"]) == 4
+    # the other period keeps its own release
+    march = api.client.get(url, params={"period": "2026-03"}, headers=headers).json()
+    assert march["release_id"] == CAF_MARCH.release_id
+
+
+# ---- the register
+
+
+def test_the_register_lists_releases_oldest_first(api: Api) -> None:
+    headers = api.token("observatoire-bordeaux")
+    api.view.apply(CAF_APRIL_REVISED)
+    response = api.client.get("/v1/releases", headers=headers)
+    assert response.status_code == 200
+    listed = response.json()["releases"]
+    assert [e["id"] for e in listed] == [r.release_id for r in (*DEMO_RELEASES, CAF_APRIL_REVISED)]
+    assert "drop_id" not in response.text and "drop-81be02" not in response.text
+    april = api.client.get(
+        "/v1/releases",
+        params={"indicator": "caf_allocataires", "period": "2026-04"},
+        headers=headers,
+    ).json()["releases"]
+    assert [(e["id"], e["replaces"]) for e in april] == [
+        (CAF_APRIL.release_id, None),
+        (CAF_APRIL_REVISED.release_id, CAF_APRIL.release_id),
+    ]
+    first = april[0]
+    assert datetime.fromisoformat(first.pop("published_at")) == PUBLISHED
+    assert first == {
+        "id": CAF_APRIL.release_id,
+        "indicator": "caf_allocataires",
+        "period": "2026-04",
+        "levels": ["iris", "commune"],
+        "replaces": None,
+        "rules": {
+            "method": "suppression",
+            "k": 11,
+            "complement": True,
+            "min_denominator": 50,
+            "secondary_suppression": True,
+        },
+        "audit": {
+            "passed": True,
+            "secret_primary": 1,
+            "secret_secondary": 0,
+            "narrowest_interval": 14.0,
+        },
+        "sources": [CAF_APRIL_SOURCE],
+    }
+    assert datetime.fromisoformat(april[1]["published_at"]) == CAF_APRIL_REVISED.published_at
+    march = api.client.get("/v1/releases", params={"period": "2026-03"}, headers=headers)
+    assert [e["id"] for e in march.json()["releases"]] == [CAF_MARCH.release_id]
+
+
+def test_a_replaced_release_still_answers_by_id(api: Api) -> None:
+    headers = api.token("observatoire-bordeaux")
+    api.view.apply(CAF_APRIL_REVISED)
+    response = api.client.get(f"/v1/releases/{CAF_APRIL.release_id}", headers=headers)
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["id"], body["replaces"]) == (CAF_APRIL.release_id, None)
+    assert [(r["code"], r["value"]) for r in body["rows"]] == [
+        ("330630101", 42.0),
+        ("330630102", None),
+        ("330690102", 37.0),
+        ("33063", 120.0),
+        ("33069", 55.0),
+    ]
+    assert all(r["period"] == "2026-04" for r in body["rows"])
+    secret = next(r for r in body["rows"] if r["status"] == "secret")
+    assert (secret["value"], secret["numerator"], secret["denominator"]) == (None, None, None)
+    revised = api.client.get(f"/v1/releases/{CAF_APRIL_REVISED.release_id}", headers=headers)
+    assert revised.json()["replaces"] == CAF_APRIL.release_id
+    assert [r["code"] for r in revised.json()["rows"]] == [
+        "330630101",
+        "330630102",
+        "33063",
+        "33069",
+    ]
+
+
+def test_the_register_shows_only_what_the_consumer_may_read(api: Api) -> None:
+    headers = api.token("agora-le-bouscat")
+    listed = api.client.get("/v1/releases", headers=headers).json()["releases"]
+    assert [e["id"] for e in listed] == [
+        CAF_MARCH.release_id,
+        CAF_APRIL.release_id,
+        BAS_REVENUS.release_id,
+    ]
+    assert {e["indicator"] for e in listed} <= CAF_ONLY
+    other = api.client.get("/v1/releases", params={"indicator": "defm_cat_a"}, headers=headers)
+    assert other.status_code == 403
+    assert other.json()["detail"]["reason"] in {"consumer_not_named", "indicator_not_named"}
+    hidden = api.client.get(f"/v1/releases/{DEFM.release_id}", headers=headers)
+    unknown = api.client.get("/v1/releases/0123456789abcdef0123", headers=headers)
+    for response in (hidden, unknown):
+        assert response.status_code == 404
+        assert response.json()["detail"]["reason"] == "unknown_release"
+    # nothing tells a release the consumer may not read from one that does not exist
+    assert "defm" not in hidden.text and "rows" not in hidden.text
+    readable = api.client.get(f"/v1/releases/{CAF_APRIL.release_id}", headers=headers)
+    assert readable.status_code == 200
+    cabinet = api.token("cabinet-etudes")
+    nothing = api.client.get("/v1/releases", headers=cabinet)
+    assert nothing.status_code == 403
+    assert nothing.json()["detail"]["reason"] == "no_consent"
+    refused = api.client.get(f"/v1/releases/{CAF_APRIL.release_id}", headers=cabinet)
+    assert refused.status_code == 404
+    assert refused.json()["detail"]["reason"] == "unknown_release"
+
+
+def test_register_requests_are_audited(api: Api) -> None:
+    headers = api.token("agora-le-bouscat")
+    api.client.get("/v1/releases", headers=headers)
+    api.client.get("/v1/releases", params={"indicator": "defm_cat_a"}, headers=headers)
+    api.client.get(f"/v1/releases/{DEFM.release_id}", headers=headers)
+    api.client.get(f"/v1/releases/{CAF_APRIL.release_id}", headers=headers)
+    events = api.audit.events
+    assert all(isinstance(e, AuditEvent) for e in events)
+    assert [(e.action, e.consumer, e.channel) for e in events] == [
+        (Action.ACCESS, "agora-le-bouscat", "api")
+    ] * 4
+    assert [(e.object, e.indicator, e.outcome) for e in events] == [
+        ("catalog", None, "granted"),
+        ("indicator:defm_cat_a", "defm_cat_a", "denied"),
+        ("indicator:defm_cat_a", "defm_cat_a", "denied"),
+        ("indicator:caf_allocataires", "caf_allocataires", "granted"),
+    ]
+    assert events[-1].convention_id == "caf33-obshub"
+    assert all(e.at == IN_FORCE for e in events)
+
+
+def test_no_register_without_an_audit_record(api: Api) -> None:
+    headers = api.token("observatoire-bordeaux")
+    api.audit.fail = True
+    for url in ("/v1/releases", f"/v1/releases/{CAF_APRIL.release_id}"):
+        response = api.client.get(url, headers=headers)
+        assert response.status_code == 503, url
+        assert response.json()["detail"]["reason"] == "audit_unavailable"
+        assert CAF_APRIL.release_id not in response.text
+
+
 @pytest.mark.parametrize(
     ("url", "params", "reason"),
     [
         ("/v1/indicators/no_such_indicator", {}, "unknown_indicator"),
+        ("/v1/releases", {"indicator": "no_such_indicator"}, "unknown_indicator"),
+        ("/v1/releases/0123456789abcdef", {}, "unknown_release"),
         ("/v1/indicators/caf_allocataires", {"period": "2019-01"}, "unknown_period"),
         ("/v1/indicators/rsa_pour_100_menages", {}, "unknown_period"),
         ("/v1/indicators/caf_allocataires", {"code": "330631234"}, "unknown_code"),
@@ -342,6 +606,10 @@ def test_malformed_parameters_are_422(api: Api) -> None:
     for params in ({"level": "canton"}, {"period": "avril"}, {"format": "xlsx"}):
         response = api.client.get("/v1/indicators/caf_allocataires", params=params, headers=headers)
         assert response.status_code == 422, params
+    for url in ("/v1/releases/NOT-HEX", f"/v1/releases/{'a' * 65}"):
+        assert api.client.get(url, headers=headers).status_code == 422, url
+    response = api.client.get("/v1/releases", params={"period": "avril"}, headers=headers)
+    assert response.status_code == 422
 
 
 # ---- audit, metrics, health, openapi
@@ -354,24 +622,30 @@ def test_every_decision_is_audited_without_the_token(api: Api) -> None:
     api.client.get("/v1/indicators/defm_cat_a", headers=headers)
     api.client.get("/v1/indicators", headers=headers)
     granted, denied, catalog = api.audit.events
-    assert granted["kind"] == "access_granted"
-    assert (granted["consumer"], granted["indicator"], granted["channel"]) == (
+    assert all(isinstance(e, AuditEvent) and e.action is Action.ACCESS for e in api.audit.events)
+    assert (granted.actor, granted.consumer, granted.indicator, granted.channel) == (
+        "agora-le-bouscat",
         "agora-le-bouscat",
         "caf_allocataires",
         "api",
     )
-    assert (granted["decision"], granted["reason"]) == ("granted", "granted")
-    assert granted["convention_id"] == "caf33-obshub"
-    assert granted["at"] == IN_FORCE
-    assert (denied["kind"], denied["decision"], denied["reason"]) == (
-        "access_denied",
+    assert (granted.object, granted.outcome, granted.reason) == (
+        "indicator:caf_allocataires",
+        "granted",
+        "granted",
+    )
+    assert granted.convention_id == "caf33-obshub"
+    assert granted.at == IN_FORCE
+    assert (denied.indicator, denied.outcome, denied.reason) == (
+        "defm_cat_a",
         "denied",
         "consumer_not_named",
     )
-    assert (catalog["indicator"], catalog["decision"]) == (None, "granted")
+    assert (catalog.object, catalog.indicator, catalog.outcome) == ("catalog", None, "granted")
     secret = token.split(".", 1)[1]
     for event in api.audit.events:
-        assert not any(secret in str(value) or token in str(value) for value in event.values())
+        values = asdict(event).values()
+        assert not any(secret in str(value) or token in str(value) for value in values)
 
 
 def test_audit_events_encode_as_audit_event_messages(api: Api) -> None:
@@ -384,9 +658,10 @@ def test_audit_events_encode_as_audit_event_messages(api: Api) -> None:
     schemas = load_catalog()
     for event in api.audit.events:
         schema, decoded = decode_message(
-            schemas, encode_message(schemas.protocol("audit_event"), event)
+            schemas, encode_message(schemas.protocol("audit_event"), event.record())
         )
         assert schema.name == "audit_event"
+        assert (decoded["action"], decoded["channel"]) == ("access", "api")
         assert decoded["consumer"] == "observatoire-bordeaux"
 
 
@@ -430,7 +705,13 @@ def test_health_follows_the_view(api: Api) -> None:
 def test_the_openapi_document_describes_the_api(api: Api) -> None:
     document = api.client.get("/openapi.json").json()
     assert document["openapi"].startswith("3.")
-    assert {"/v1/indicators", "/v1/indicators/{indicator_id}", "/healthz"} <= set(document["paths"])
+    assert {
+        "/v1/indicators",
+        "/v1/indicators/{indicator_id}",
+        "/v1/releases",
+        "/v1/releases/{release_id}",
+        "/healthz",
+    } <= set(document["paths"])
     item = document["paths"]["/v1/indicators/{indicator_id}"]["get"]
     assert {"401", "403", "404", "200"} <= set(item["responses"])
     assert {p["name"] for p in item["parameters"]} == {

@@ -11,18 +11,18 @@ from hypothesis import strategies as st
 
 from contracts.disclosure import DisclosureRules
 from contracts.indicators import Indicator, Level, Selection
-from hub.audit import Interval, is_protected
 from hub.disclosure import (
     apply_primary,
-    audit_cells,
-    audit_release,
     cell_value,
+    check_cells,
+    check_release,
     is_primary_secret,
     release_table,
     suppress_secondary,
 )
 from hub.errors import TableStructureError
-from hub.tables import AuditedQuantity, Cell, CellStatus, IndicatorTable, Release, ReleasedCell
+from hub.inference import Interval, is_protected
+from hub.tables import Cell, CellStatus, CheckedQuantity, IndicatorTable, Release, ReleasedCell
 
 RULES = DisclosureRules()  # k = 11, complement on, min_denominator = 50
 LEVELS = ["iris", "commune"]
@@ -227,7 +227,7 @@ def test_share_protects_the_complement_too() -> None:
     complements = {
         f.code: Interval(f.low, f.high)
         for f in release.findings
-        if f.quantity is AuditedQuantity.COMPLEMENT
+        if f.quantity is CheckedQuantity.COMPLEMENT
     }
     # 0002's complement is 0: a known zero, it hides nothing and learns nothing
     assert complements == {
@@ -254,7 +254,7 @@ def test_a_secret_zero_tells_nothing_so_the_commune_row_stays() -> None:
 def attacker_interval(release: Release, target: str, zeros: set[str]) -> Interval:
     """The target's interval for someone who reads the release and also knows
     which IRIS are empty (published as 0 in another indicator, an activity zone)."""
-    from hub.audit import LinearSystem, feasible_intervals, sum_relation
+    from hub.inference import LinearSystem, feasible_intervals, sum_relation
 
     known = {c.cell.code: c.cell.numerator for c in release.cells if c.status is CellStatus.OK}
     known |= dict.fromkeys(zeros, 0.0)
@@ -335,9 +335,9 @@ def test_audit_catches_a_tampered_release() -> None:
         ReleasedCell(c.cell, CellStatus.OK, c.cell.numerator) for c in release.cells
     )
 
-    assert audit_release(release, COUNT) == (release.findings, True)
-    assert audit_cells(published, COUNT, RULES)[1] is False
-    assert audit_cells(leaked_small, COUNT, RULES) == ((), False)
+    assert check_release(release, COUNT) == (release.findings, True)
+    assert check_cells(published, COUNT, RULES)[1] is False
+    assert check_cells(leaked_small, COUNT, RULES) == ((), False)
 
 
 def test_release_metadata() -> None:
@@ -371,17 +371,17 @@ def tables(draw: st.DrawFn, indicator: Indicator) -> IndicatorTable:
 
 
 def known_beforehand(
-    release: Release, indicator: Indicator, quantity: AuditedQuantity
+    release: Release, indicator: Indicator, quantity: CheckedQuantity
 ) -> dict[str, Interval]:
     """Each cell's interval for an attacker who reads nothing of the release but
     knows the empty cells, a share's denominators, and commune = sum of IRIS."""
-    from hub.audit import LinearSystem, feasible_intervals, sum_relation
+    from hub.inference import LinearSystem, feasible_intervals, sum_relation
 
     hidden = {}
     for released in release.cells:
         cell = released.cell
         numerator, denominator = cell.numerator, cell.denominator or 0.0
-        amount = numerator if quantity is AuditedQuantity.NUMERATOR else denominator - numerator
+        amount = numerator if quantity is CheckedQuantity.NUMERATOR else denominator - numerator
         if amount == 0:
             hidden[cell.code] = (0.0, 0.0)
         elif indicator.share_of_one_dataset:

@@ -29,11 +29,12 @@ PINNED = {
     ("insee.menages", 1): "16bf530e02b5275d",
     ("insee.population", 1): "e4aa18b0bcdf8b16",
     ("audit_event", 1): "c1da1b2d4dfd80a9",
+    ("audit_event", 2): "903b7cebedddff41",
     ("drop_aggregate", 1): "5847662ba9f28a19",
     ("drop_chunk", 1): "97d03dee77a78ea8",
     ("drop_header", 1): "813b1c85adc966cc",
     ("drop_trailer", 1): "c42aa673d6eef6d9",
-    ("indicator_row", 1): "f1bcd99d9fd2fad0",
+    ("indicator_release", 1): "fcf55b549134ca9d",
     ("quarantine_event", 1): "001f74589585763d",
     ("receipt", 1): "6c5dbf697af353c5",
 }
@@ -52,7 +53,7 @@ PROTOCOLS = [
     "drop_chunk",
     "drop_header",
     "drop_trailer",
-    "indicator_row",
+    "indicator_release",
     "quarantine_event",
     "receipt",
 ]

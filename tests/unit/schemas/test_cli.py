@@ -50,7 +50,7 @@ def test_list_shows_every_version_with_its_fingerprint() -> None:
     result = runner.invoke(app, ["list"])
     assert result.exit_code == 0
     assert "caf.allocataires             v2   11de23f38c201686" in result.output
-    assert len(result.output.strip().splitlines()) == 15
+    assert len(result.output.strip().splitlines()) == 16
 
 
 @pytest.mark.parametrize("command", typer.main.get_command(app).commands)  # type: ignore[attr-defined]

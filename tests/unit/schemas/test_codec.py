@@ -89,9 +89,9 @@ def test_a_dataset_fingerprint_is_not_a_message() -> None:
 
 
 def test_values_outside_the_domain_are_refused_both_ways() -> None:
-    schema = CATALOG.protocol("indicator_row")
-    row = dict(SAMPLES["indicator_row"], status="maybe")
-    with pytest.raises(InvalidRecordError, match="field status: not one of its allowed values"):
+    schema = CATALOG.protocol("receipt")
+    row = dict(SAMPLES["receipt"], outcome="maybe")
+    with pytest.raises(InvalidRecordError, match="field outcome: not one of its allowed values"):
         encode_message(schema, row)
     body = BytesIO()
     fastavro.schemaless_writer(body, schema.parsed, row)

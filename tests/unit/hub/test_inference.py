@@ -1,4 +1,4 @@
-"""The audit's LP core: feasible intervals of secret cells in published linear systems."""
+"""The disclosure check's LP core: feasible intervals of secret cells in linear systems."""
 
 from __future__ import annotations
 
@@ -11,17 +11,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from hub.audit import (
+from hub.errors import InconsistentSystemError
+from hub.inference import (
     NON_NEGATIVE,
     Interval,
     LinearSystem,
     Relation,
-    audit_system,
+    check_system,
     feasible_intervals,
     is_protected,
     sum_relation,
 )
-from hub.errors import InconsistentSystemError
 
 
 def two_way(values: Sequence[Sequence[float]], suppressed: set[tuple[int, int]]) -> LinearSystem:
@@ -68,7 +68,7 @@ def test_handbook_frequency_table_interval_is_3_to_6() -> None:
 
 @pytest.mark.parametrize(("k", "protected"), [(3, True), (4, False)])
 def test_handbook_table_protected_only_up_to_its_width(k: int, protected: bool) -> None:
-    assert audit_system(two_way(HANDBOOK, HANDBOOK_SUPPRESSED), k)[1] is protected
+    assert check_system(two_way(HANDBOOK, HANDBOOK_SUPPRESSED), k)[1] is protected
 
 
 def test_two_suppressions_per_line_can_still_disclose_a_bridging_cell() -> None:
@@ -81,7 +81,7 @@ def test_two_suppressions_per_line_can_still_disclose_a_bridging_cell() -> None:
         assert sum((line, c) in suppressed for c in range(4)) >= 2
         assert sum((r, line) in suppressed for r in range(4)) >= 2
 
-    intervals, protected = audit_system(two_way(values, suppressed), k=11)
+    intervals, protected = check_system(two_way(values, suppressed), k=11)
 
     assert intervals["r0c2"] == Interval(14.0, 14.0)
     assert not is_protected(intervals["r0c2"], 11)
