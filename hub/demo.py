@@ -28,6 +28,7 @@ from hub.stack import Stack
 from hub.stack.services import child_environment
 from schemas.catalog import load_catalog
 from schemas.codec import decode_message
+from schemas.errors import SchemaError
 
 DEMO_CONSUMER = "observatoire-bordeaux"
 SEED = 2026
@@ -162,7 +163,12 @@ def read_indicator_rows(stack: Stack) -> dict[tuple[str, str, str, str], dict[st
         while any(consumer.position(tp) < ends[tp] for tp in parts):
             for records in consumer.poll(timeout_ms=500).values():
                 for record in records:
-                    _, release = decode_message(catalog, record.value)
+                    try:
+                        schema, release = decode_message(catalog, record.value)
+                    except SchemaError:  # written by an older hub: not a release
+                        continue
+                    if schema.name != "indicator_release":
+                        continue
                     key = (release["indicator"], release["period"])
                     for stale in [k for k in rows if k[:2] == key]:
                         del rows[stale]  # a release replaces the whole table

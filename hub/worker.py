@@ -207,6 +207,9 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
             affected = {
                 d for s in survey.representatives() if not s.in_force for d in s.convention.datasets
             }
+            if not published:  # (tables are recovered before timers run) a hub upgraded
+                # from per-cell rows, or whose register was lost: release what it holds
+                affected |= {entry["dataset"] for entry in store.values()}
         for convention_id in sorted(set(current) | set(standings)):
             now_text, now_datasets = current.get(convention_id, ("", frozenset()))
             was_text, was_datasets = standings.get(convention_id, ("", frozenset()))

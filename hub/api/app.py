@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn, Protocol
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -82,6 +83,28 @@ def _fail(
     status: int, reason: str, message: str, headers: dict[str, str] | None = None
 ) -> NoReturn:
     raise HTTPException(status, detail={"reason": reason, "message": message}, headers=headers)
+
+
+def only_query(*names: str) -> Callable[[Request], None]:
+    """A dependency refusing (422, as FastAPI's own validation) a query parameter
+    the endpoint does not take: a misspelt filter must not silently widen an answer."""
+
+    def check(request: Request) -> None:
+        unknown = [name for name in request.query_params if name not in names]
+        if unknown:
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "extra_forbidden",
+                        "loc": ("query", name[:50]),
+                        "msg": f"unknown query parameter (allowed: {', '.join(names) or 'none'})",
+                        "input": None,
+                    }
+                    for name in unknown[:5]
+                ]
+            )
+
+    return check
 
 
 def create_app(
@@ -155,7 +178,12 @@ def create_app(
 
     Consumer = Annotated[str, Depends(consumer_of)]
 
-    @app.get("/v1/indicators", response_model=IndicatorList, responses=ERRORS)
+    @app.get(
+        "/v1/indicators",
+        response_model=IndicatorList,
+        responses=ERRORS,
+        dependencies=[Depends(only_query())],
+    )
     async def list_indicators(consumer: Consumer) -> dict[str, Any]:
         """The indicators this consumer may read through the API, with their periods."""
         catalog = await gate.catalog(consumer)
@@ -168,6 +196,7 @@ def create_app(
     @app.get(
         "/v1/indicators/{indicator_id}",
         response_model=IndicatorTable,
+        dependencies=[Depends(only_query("period", "level", "code", "format"))],
         responses={
             **ERRORS,
             200: {
@@ -219,10 +248,18 @@ def create_app(
             )
         return render.table_json(indicator, release, rows)
 
-    @app.get("/v1/releases", response_model=ReleaseList, responses=ERRORS)
+    @app.get(
+        "/v1/releases",
+        response_model=ReleaseList,
+        dependencies=[Depends(only_query("indicator", "period"))],
+        responses={
+            **ERRORS,
+            404: {"model": ErrorBody, "description": "unknown indicator (when one is named)"},
+        },
+    )
     async def list_releases(
         consumer: Consumer,
-        indicator: Annotated[str | None, Query(max_length=100)] = None,
+        indicator: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
         period: Annotated[str | None, Query(pattern=PERIOD_PATTERN)] = None,
     ) -> dict[str, Any]:
         """The register: every release of the indicators this consumer may read
@@ -250,6 +287,7 @@ def create_app(
     @app.get(
         "/v1/releases/{release_id}",
         response_model=ReleaseDetail,
+        dependencies=[Depends(only_query())],
         responses={
             **ERRORS,
             404: {"model": ErrorBody, "description": "no such release for this consumer"},

@@ -612,6 +612,25 @@ def test_malformed_parameters_are_422(api: Api) -> None:
     assert response.status_code == 422
 
 
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        ("/v1/releases", {"indicatr": "defm_cat_a"}),  # a misspelt filter must not list all
+        ("/v1/indicators/caf_allocataires", {"periode": "2026-04"}),
+        ("/v1/indicators", {"x": "1"}),
+    ],
+)
+def test_an_unknown_query_parameter_is_422_and_named(
+    api: Api, url: str, params: dict[str, str]
+) -> None:
+    headers = api.token("observatoire-bordeaux")
+    response = api.client.get(url, params=params, headers=headers)
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["query", next(iter(params))]
+    assert error["msg"].startswith("unknown query parameter")
+
+
 # ---- audit, metrics, health, openapi
 
 
