@@ -17,8 +17,10 @@ app). Agents:
   pure release step (`hub.release_step`) for the new drop: every release
   that changed goes out whole, as one message, to `hub.releases` (the
   register), `indicators` (the compacted view) and the consumers' topics;
-  the `published` table keeps the id published per indicator and period,
-  so a revision names the release it replaces.
+  the worker keeps the id published per indicator and period (read back
+  from the compacted `indicators` topic at start, `hub.register`), so a
+  revision names the release it replaces and an unchanged release is not
+  sent again.
 
 Every audit event goes on the worker's chain of `hub.audit`, whose head is
 signed with the hub operator's key every `OBSHUB_AUDIT_SIGN_S` seconds
@@ -63,6 +65,7 @@ from hub.drop_state import DropState
 from hub.emitter import Emitter, StaleWatch
 from hub.ingest import DropMessage, expire_if_stale, ingest_message
 from hub.metrics import HubMetrics
+from hub.register import read_published
 from hub.release_step import Change, release_step
 from hub.releases import by_dataset
 from hub.settings import HubSettings
@@ -112,7 +115,8 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
     # with `DropState.from_json` (hub.drop_state), here and nowhere else
     states = app.Table("drop-states", partitions=DROP_PARTITIONS, key_type=str)
     store = app.Table("aggregates", partitions=1, key_type=str)
-    published = app.Table("published", partitions=1, key_type=str)  # indicator|period -> id
+    published: dict[str, str] = {}  # indicator|period -> id, read back at start
+    published_known = asyncio.Event()
     emit = Emitter(app, ctx, metrics, settings.operator, ctx.operator_key)
     stale = StaleWatch(emit)
     standings: dict[str, tuple[str, frozenset[str]]] = {}  # convention id -> (standing, datasets)
@@ -153,8 +157,22 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
             if DropState.from_json(stored).is_stale(now, settings.drop_timeout_s):
                 await expiry.send(key=key.encode(), value=b"tick")
 
+    @app.task
+    async def read_back_published() -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                published.update(await loop.run_in_executor(None, read_published, creds))
+                break
+            except (KafkaError, OSError, TimeoutError) as exc:
+                log.warning("published releases not read yet reason=%s", exc)
+                await asyncio.sleep(2.0)
+        log.info("published releases read back count=%d", len(published))
+        published_known.set()
+
     async def release(dataset: str, since: str | None) -> None:
         """Run the release step for a change (off the event loop) and send what it says."""
+        await published_known.wait()
         now = utcnow()
         survey = ctx.conventions.survey(now)
         aggregates = by_dataset(store.values())
@@ -168,7 +186,7 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
             ctx.territory,
             survey,
             Change(dataset, since),
-            dict(published.items()),
+            dict(published),
             now,
         )
         now = utcnow()
@@ -191,6 +209,7 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
     async def apply_conventions() -> None:
         """Where conventions stand now: gauges, topics followed, and the releases of the
         datasets whose conventions changed standing (at start: those an ended one holds)."""
+        await published_known.wait()
         now = utcnow()
         survey = ctx.conventions.survey(now)
         publish_convention_gauges(survey, ctx, metrics)
@@ -207,8 +226,7 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
             affected = {
                 d for s in survey.representatives() if not s.in_force for d in s.convention.datasets
             }
-            if not published:  # (tables are recovered before timers run) a hub upgraded
-                # from per-cell rows, or whose register was lost: release what it holds
+            if not published:  # a hub upgraded from per-cell rows: release what it holds
                 affected |= {entry["dataset"] for entry in store.values()}
         for convention_id in sorted(set(current) | set(standings)):
             now_text, now_datasets = current.get(convention_id, ("", frozenset()))

@@ -27,7 +27,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from connectors.synthetic import generate_columns, write_csv
-from contracts.principals import AUDIT_TOPIC, consumer_topic
+from contracts.principals import AUDIT_TOPIC, RELEASES_TOPIC, consumer_topic
 from hub.api.tokens import TokenStore
 from hub.audit import Stored
 from hub.stack import Stack
@@ -303,3 +303,25 @@ def test_the_audit_trail_verifies_and_a_tampered_copy_does_not(
         assert broken.stdout.startswith("audit chain broken: chain "), broken.stdout
         assert "does not follow the event before it" in broken.stdout
     assert len(intact.stdout.strip().splitlines()) == 1
+
+
+def test_a_restarted_worker_knows_what_it_published(
+    live: Stack, released: dict[str, Any], tmp_path: Path
+) -> None:
+    """It reads its releases back: nothing unchanged is sent again, and the next
+    revision names the release it replaces."""
+
+    def on_register() -> list[dict[str, Any]]:
+        records = read_topic(live.credentials.get("hub"), RELEASES_TOPIC)
+        key = f"{INDICATOR}|{PERIOD}".encode()
+        return [decode_message(CATALOG, r.value)[1] for r in records if r.key == key]
+
+    before = on_register()
+    assert len(before) == 2
+    live.stop_services(("worker",))
+    live.start_services(("worker",))
+    time.sleep(3 * live.settings.conventions_poll_s + 2)  # its first rounds are done
+    assert len(on_register()) == 2
+    publish_caf(live, tmp_path, seed=43, rows=4500)
+    third = wait_until(lambda: on_register()[2:], 120, "the third release", every_s=0.5)[0]
+    assert third["replaces"] == before[1]["release_id"]
