@@ -87,7 +87,9 @@ def _fail(
 
 def only_query(*names: str) -> Callable[[Request], None]:
     """A dependency refusing (422, as FastAPI's own validation) a query parameter
-    the endpoint does not take: a misspelt filter must not silently widen an answer."""
+    the endpoint does not take: a misspelt filter must not silently widen an answer.
+    Endpoints list it after authentication: without a valid token the answer is 401,
+    whatever the query."""
 
     def check(request: Request) -> None:
         unknown = [name for name in request.query_params if name not in names]
@@ -182,7 +184,7 @@ def create_app(
         "/v1/indicators",
         response_model=IndicatorList,
         responses=ERRORS,
-        dependencies=[Depends(only_query())],
+        dependencies=[Depends(consumer_of), Depends(only_query())],
     )
     async def list_indicators(consumer: Consumer) -> dict[str, Any]:
         """The indicators this consumer may read through the API, with their periods."""
@@ -196,7 +198,10 @@ def create_app(
     @app.get(
         "/v1/indicators/{indicator_id}",
         response_model=IndicatorTable,
-        dependencies=[Depends(only_query("period", "level", "code", "format"))],
+        dependencies=[
+            Depends(consumer_of),
+            Depends(only_query("period", "level", "code", "format")),
+        ],
         responses={
             **ERRORS,
             200: {
@@ -251,7 +256,7 @@ def create_app(
     @app.get(
         "/v1/releases",
         response_model=ReleaseList,
-        dependencies=[Depends(only_query("indicator", "period"))],
+        dependencies=[Depends(consumer_of), Depends(only_query("indicator", "period"))],
         responses={
             **ERRORS,
             404: {"model": ErrorBody, "description": "unknown indicator (when one is named)"},
@@ -287,7 +292,7 @@ def create_app(
     @app.get(
         "/v1/releases/{release_id}",
         response_model=ReleaseDetail,
-        dependencies=[Depends(only_query())],
+        dependencies=[Depends(consumer_of), Depends(only_query())],
         responses={
             **ERRORS,
             404: {"model": ErrorBody, "description": "no such release for this consumer"},

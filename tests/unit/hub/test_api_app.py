@@ -629,6 +629,7 @@ def test_an_unknown_query_parameter_is_422_and_named(
     [error] = response.json()["detail"]
     assert error["loc"] == ["query", next(iter(params))]
     assert error["msg"].startswith("unknown query parameter")
+    assert api.client.get(url, params=params).status_code == 401  # no token: 401 first
 
 
 # ---- audit, metrics, health, openapi
