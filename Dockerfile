@@ -13,7 +13,7 @@ COPY contracts ./contracts
 COPY connectors ./connectors
 COPY hub ./hub
 COPY deploy ./deploy
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir ".[hub]" \
     && useradd --system --home /var/lib/obshub --uid 10001 obshub \
     && mkdir -p /var/lib/obshub && chown obshub /var/lib/obshub
 

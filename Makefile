@@ -14,7 +14,7 @@ BENCH_STAMP := $(VENV)/.bench-stamp
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[hub,dev]'
 	touch $(STAMP)
 
 # kcat (an independent Kafka client) and Prometheus/promtool for the tests.
@@ -58,7 +58,7 @@ test: $(STAMP) jars tools lint
 # The benchmark with its peers (bench/README.md): a private stack on free
 # ports, about two minutes; `make bench BENCH_ARGS='--rows 200000'` for less.
 $(BENCH_STAMP): $(STAMP) pyproject.toml
-	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/pip install -q -e '.[hub,dev]'
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP) jars

@@ -1,14 +1,21 @@
-"""The bench's errors: one root, each says what went wrong in one line."""
+"""The bench's errors: one root, each says what went wrong in one line and has
+a short `reason` code (`ObshubError`, in `schemas.errors`, is their root)."""
 
 from __future__ import annotations
 
+from schemas.errors import ObshubError
 
-class BenchError(Exception):
+
+class BenchError(ObshubError):
     """Root of the bench's errors."""
+
+    reason = "bench_error"
 
 
 class CountsMismatchError(BenchError):
     """DuckDB's IRIS counts differ from what obshub published."""
+
+    reason = "counts_mismatch"
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
@@ -20,6 +27,8 @@ class CountsMismatchError(BenchError):
 class RunFailedError(BenchError):
     """A run could not finish (a process failed, or a wait timed out)."""
 
-    def __init__(self, run: str, reason: str) -> None:
-        self.run, self.reason = run, reason
-        super().__init__(f"{run}: {reason}")
+    reason = "run_failed"
+
+    def __init__(self, run: str, detail: str) -> None:
+        self.run, self.detail = run, detail
+        super().__init__(f"{run}: {detail}")

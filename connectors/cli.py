@@ -1,4 +1,10 @@
-"""`obshub connector …`: what a partner's IT team runs, usually from a scheduled job."""
+"""`obshub connector …`: what a partner's IT team runs, usually from a scheduled job.
+
+Reports go to stdout; what went wrong (a project error, no valid row, a drop
+the hub rejected) to stderr as `obshub: error: …`, exit code 1, through the
+CLI edge (`schemas.cli_edge`). The group sets up logging itself, so the Kafka
+client stays quiet however the verbs are reached.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +17,23 @@ from pathlib import Path
 
 import typer
 
-from connectors.errors import ConnectorError
 from connectors.publish import Progress, PublishReport, PublishRequest, publish_extract
 from connectors.receipts import HubVerdict
 from connectors.settings import ConnectorSettings
 from connectors.synthetic import FAULT_KINDS
-from contracts.errors import ContractError
-from schemas.errors import SchemaError
+from schemas.cli_edge import configure_logging, fail, run_or_exit
 
 app = typer.Typer(
     help="Partner connectors: validate an extract against its convention, "
     "pseudonymise, seal and publish it as one data drop.",
     no_args_is_help=True,
 )
+
+
+@app.callback()
+def _setup() -> None:
+    # Runs before every verb, standalone or as `obshub connector …`.
+    configure_logging()
 
 
 @contextmanager
@@ -72,8 +82,8 @@ def format_report(report: PublishReport) -> str:
         state = "dry run: nothing sent"
     elif report.published:
         state = f"published to {report.topic}" + format_verdict(report.hub)
-    else:
-        state = "NOT published: no valid row"
+    else:  # why is said on stderr (`format_no_valid_row`)
+        state = "nothing sent"
     lines = [
         f"drop {report.drop_id} ({report.dataset}, period {report.period}): {state}",
         f"source: {report.source}",
@@ -85,6 +95,16 @@ def format_report(report: PublishReport) -> str:
         more = ", …" if count > len(t.examples.get(reason, [])) else ""
         lines.append(f"  rejected {count:>7} {reason} (rows {rows}{more})")
     return "\n".join(lines)
+
+
+def format_no_valid_row(report: PublishReport) -> str:
+    """What `publish` says on stderr when no row of the extract is valid."""
+    t = report.tally
+    what = "would not be published" if report.dry_run else "NOT published"
+    return (
+        f"drop {report.drop_id} {what}: no valid row "
+        f"(rows read {t.rows_read}, rejected {t.rows_rejected})"
+    )
 
 
 @app.command()
@@ -109,24 +129,17 @@ def publish(
     )
     show_progress = not quiet and sys.stderr.isatty()
     with progress_display(show_progress) as progress:
-        try:
-            result = publish_extract(request, ConnectorSettings(), progress=progress)
-        except (ConnectorError, ContractError, SchemaError) as exc:
-            typer.echo(f"obshub: error: {exc}", err=True)
-            raise typer.Exit(1) from exc
+        result = run_or_exit(
+            lambda: publish_extract(request, ConnectorSettings(), progress=progress)
+        )
     text = format_report(result)
     typer.echo(text.splitlines()[0] if quiet else text)
     if report is not None:
         report.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
     if result.tally.rows_accepted == 0:
-        raise typer.Exit(1)
+        fail(format_no_valid_row(result))
     if result.hub is not None and not result.hub.accepted:
-        typer.echo(
-            f"obshub: error: drop {result.drop_id} rejected by the hub: "
-            f"{result.hub.reason}: {result.hub.detail}",
-            err=True,
-        )
-        raise typer.Exit(1)
+        fail(f"drop {result.drop_id} rejected by the hub: {result.hub.reason}: {result.hub.detail}")
 
 
 @app.command()
@@ -154,16 +167,15 @@ def generate(
         write_csv,
     )
 
-    try:
+    def write() -> int:
         land = load_demo_territory(territory or DEFAULT_TERRITORY)
         if communes:
             land = land.within([c.strip() for c in communes.split(",") if c.strip()])
         columns = generate_columns(dataset, rows, period, seed, land)
         kinds = [k.strip() for k in fault_kinds.split(",") if k.strip()]
-        written = write_csv(out, columns, faults=faults, kinds=kinds, seed=seed)
-    except ConnectorError as exc:
-        typer.echo(f"obshub: error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        return write_csv(out, columns, faults=faults, kinds=kinds, seed=seed)
+
+    written = run_or_exit(write)
     note = (
         " (one row per IRIS cell: --rows does not apply)" if dataset in AGGREGATE_DATASETS else ""
     )

@@ -6,6 +6,11 @@ the convention. Unset paths default to the partner's files in the key
 directory and its client settings under the state dir; the territory's
 IRIS reference list defaults to `territory/iris.csv` beside the key
 directory, when there is one (the demo's deploy/demo/territory/iris.csv).
+
+The key directory defaults to the demo keys: the checkout's
+deploy/demo/keys, or ./deploy/demo/keys of the current directory once
+installed (`contracts.paths`). A missing directory or key file is reported
+with the `OBSHUB_*` variable that sets it.
 """
 
 from __future__ import annotations
@@ -15,15 +20,14 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.errors import ConnectorError
 from connectors.territory import load_iris_reference
 from contracts.keys import load_pseudonym_secret, load_sealing_public_key, load_signing_key
+from contracts.paths import DEMO_DIR, require_dir, require_file
 from contracts.principals import KafkaCredentials, load_credentials
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class KeyMaterialError(ConnectorError):
@@ -43,7 +47,7 @@ class ConnectorSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OBSHUB_", frozen=True, extra="ignore")
 
     state_dir: Path = Path(".obshub")
-    keys_dir: Path = Field(PROJECT_ROOT / "deploy" / "demo" / "keys")
+    keys_dir: Path = Field(DEMO_DIR / "keys", description="trust store and the partner's keys")
     kafka_config: Path | None = Field(None, description="the partner's client properties file")
     signing_key_file: Path | None = None
     signing_key: SecretStr | None = Field(None, description="PEM text, instead of a file")
@@ -59,9 +63,20 @@ class ConnectorSettings(BaseSettings):
         description="the territory's IRIS reference list (INSEE CSV: CODE_IRIS, DEPCOM)",
     )
 
+    @model_validator(mode="after")
+    def _keys_dir_exists(self) -> ConnectorSettings:
+        """Every publication reads the trust store: a missing key directory is said
+        at once, with its setting (not as a path inside site-packages)."""
+        require_dir(self.keys_dir, "key directory", "OBSHUB_KEYS_DIR")
+        return self
+
     def kafka_credentials(self, partner: str) -> KafkaCredentials:
-        path = self.kafka_config or self.state_dir / "credentials" / f"{partner}.properties"
-        return load_credentials(path)
+        if self.kafka_config is not None:
+            return load_credentials(self.kafka_config)
+        path = self.state_dir / "credentials" / f"{partner}.properties"
+        return load_credentials(
+            require_file(path, "Kafka client settings", "OBSHUB_KAFKA_CONFIG or OBSHUB_STATE_DIR")
+        )
 
     def load_signing_key(self, partner: str) -> Ed25519PrivateKey:
         if self.signing_key is not None:
@@ -74,7 +89,14 @@ class ConnectorSettings(BaseSettings):
             if not isinstance(key, Ed25519PrivateKey):
                 raise KeyMaterialError("OBSHUB_SIGNING_KEY", "not an Ed25519 key")
             return key
-        return load_signing_key(self.signing_key_file or self.keys_dir / f"{partner}.key")
+        if self.signing_key_file is not None:
+            return load_signing_key(self.signing_key_file)
+        path = require_file(
+            self.keys_dir / f"{partner}.key",
+            "signing key",
+            "OBSHUB_SIGNING_KEY_FILE or OBSHUB_SIGNING_KEY",
+        )
+        return load_signing_key(path)
 
     def load_pseudonym_secret(self, partner: str) -> bytes:
         if self.pseudonym_secret is not None:
@@ -86,11 +108,21 @@ class ConnectorSettings(BaseSettings):
             if len(secret) != 32:
                 raise KeyMaterialError("OBSHUB_PSEUDONYM_SECRET", "expected 32 bytes (64 hex)")
             return secret
-        path = self.pseudonym_secret_file or self.keys_dir / f"{partner}.pseudonym.key"
+        if self.pseudonym_secret_file is not None:
+            return load_pseudonym_secret(self.pseudonym_secret_file)
+        path = require_file(
+            self.keys_dir / f"{partner}.pseudonym.key",
+            "pseudonymisation secret",
+            "OBSHUB_PSEUDONYM_SECRET_FILE or OBSHUB_PSEUDONYM_SECRET",
+        )
         return load_pseudonym_secret(path)
 
     def load_hub_public_key(self) -> bytes:
-        path = self.hub_public_key_file or self.keys_dir / "hub.x25519.pub"
+        if self.hub_public_key_file is not None:
+            return load_sealing_public_key(self.hub_public_key_file).public_bytes_raw()
+        path = require_file(
+            self.keys_dir / "hub.x25519.pub", "hub public key", "OBSHUB_HUB_PUBLIC_KEY_FILE"
+        )
         return load_sealing_public_key(path).public_bytes_raw()
 
     def load_iris_reference(self) -> frozenset[str] | None:

@@ -24,9 +24,9 @@ import numpy as np
 from numpy.random import Generator
 
 from connectors.errors import ConnectorError
+from contracts.paths import DEMO_DIR, shown
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_TERRITORY = PROJECT_ROOT / "deploy" / "demo" / "territory"
+DEFAULT_TERRITORY = DEMO_DIR / "territory"
 AGE_BANDS = ("0-14", "15-24", "25-39", "40-54", "55-64", "65-74", "75+")
 AGE_SHARES = (0.16, 0.15, 0.22, 0.18, 0.11, 0.09, 0.09)
 
@@ -64,6 +64,8 @@ class DemoTerritory:
 def load_demo_territory(directory: Path, seed: int = 33) -> DemoTerritory:
     from shapely.geometry import shape
 
+    if not directory.is_dir():
+        raise GeneratorError(f"no territory directory {shown(directory)} (give --territory)")
     try:
         with (directory / "iris.csv").open(encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle, delimiter=";"))

@@ -4,21 +4,20 @@ Registered by the root CLI through the `obshub.commands` entry point. Each
 command is a thin wrapper: the work is in `contracts.keys`,
 `contracts.signing` and `contracts.review`. Reports (one line per problem,
 or one OK line per file) go to stdout, with exit code 1 if anything is
-wrong; an error that stops a command goes to stderr, exit code 1.
+wrong; an error that stops a command goes to stderr, exit code 1, through
+the CLI edge (`schemas.cli_edge`).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import TypeVar
 
 import typer
 
-from contracts.errors import ContractError, InstantError
+from contracts.errors import InstantError
 from contracts.keys import (
     PSEUDONYM_SUFFIX,
     load_signing_key,
@@ -27,18 +26,18 @@ from contracts.keys import (
     write_pseudonym_secret,
 )
 from contracts.keys import keygen as generate_key_pair
+from contracts.lifecycle import Standing, Status, survey
 from contracts.loading import load_conventions
+from contracts.paths import DEMO_DIR
 from contracts.principals import check_principal_name
-from contracts.review import check_files, format_reports, verify_file
+from contracts.review import FileReport, check_files, format_reports, verify_file
+from contracts.revocation import load_revocations, write_revocation
 from contracts.revocation import revoke as make_revocation
-from contracts.revocation import write_revocation
 from contracts.signing import sign_file
-from schemas.errors import SchemaError
+from schemas.cli_edge import fail, run_or_exit
 
 KEYS_ENV = "OBSHUB_KEYS_DIR"
 CONVENTIONS_ENV = "OBSHUB_CONVENTIONS_DIR"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEMO_DIR = PROJECT_ROOT / "deploy" / "demo"
 
 app = typer.Typer(
     help="Conventions: Ed25519 keys, signatures, and checks (form, schemas, signatures, validity).",
@@ -46,8 +45,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-T = TypeVar("T")
 
 
 def default_keys_dir() -> Path:
@@ -62,14 +59,6 @@ def _shown(path: Path) -> Path:
         return path.relative_to(Path.cwd())
     except ValueError:
         return path
-
-
-def _run(action: Callable[[], T]) -> T:
-    try:
-        return action()
-    except (ContractError, SchemaError) as exc:
-        typer.echo(f"obshub: error: {exc}", err=True)
-        raise typer.Exit(1) from exc
 
 
 def parse_instant(text: str | None) -> datetime:
@@ -109,7 +98,7 @@ def keygen(
 ) -> None:
     """Generate an Ed25519 key pair: NAME.key (private, 0600) and NAME.pub."""
     target = directory or default_keys_dir()
-    private, public = _run(lambda: generate_key_pair(target, name, overwrite=force))
+    private, public = run_or_exit(lambda: generate_key_pair(target, name, overwrite=force))
     typer.echo(f"private key: {private} (keep it secret)")
     typer.echo(f"public key:  {public} (give it to the other party's trust store)")
 
@@ -123,23 +112,60 @@ def sign(
     ),
 ) -> None:
     """Add or replace one party's signature in a convention file."""
-    signer = party or _run(lambda: party_of_key_file(key))
-    private_key = _run(lambda: load_signing_key(key))
-    convention = _run(lambda: sign_file(file, private_key, signer))
+    signer = party or run_or_exit(lambda: party_of_key_file(key))
+    private_key = run_or_exit(lambda: load_signing_key(key))
+    convention = run_or_exit(lambda: sign_file(file, private_key, signer))
     typer.echo(f"{file}: signed by {signer} ({convention.ref})")
+
+
+def format_standing(status: Status) -> str:
+    """Whether a convention with good signatures is in force, and if not, why."""
+    convention = status.convention
+    validity = convention.validity
+    zone = validity.timezone
+    if status.standing is Standing.IN_FORCE:
+        return f"in force until {validity.valid_until.isoformat()} ({zone})"
+    if status.standing is Standing.EXPIRED:
+        until = validity.valid_until.isoformat()
+        return f"not in force: expired (it was in force until {until}, {zone})"
+    if status.cause == "not_yet_valid":
+        since = validity.valid_from.isoformat()
+        return f"not in force: not yet valid (in force from {since}, {zone})"
+    why = status.message.removeprefix(f"{convention.ref} ")
+    return f"not in force: {why}"
+
+
+def format_verified(report: FileReport, status: Status) -> str:
+    """The line of `verify` for a file whose signatures are good."""
+    convention = status.convention
+    signers = " and ".join(convention.signers)
+    return (
+        f"{report.file}: signatures OK: {convention.ref} signed by {signers}; "
+        f"{format_standing(status)}"
+    )
 
 
 @app.command()
 def verify(
     file: Path = typer.Argument(..., help="convention YAML file"),
     keys: Path | None = KEYS_OPTION,
+    at: str | None = typer.Option(
+        None, "--at", help="instant to say the standing at, ISO 8601 with offset (default: now)"
+    ),
 ) -> None:
-    """Check that both parties signed the convention as it is, with trusted keys."""
-    trust = _run(lambda: load_trust_store(keys or default_keys_dir()))
-    report = _run(lambda: verify_file(file, trust))
+    """Check that both parties signed the convention as it is, with trusted keys,
+    and say whether it is in force (counting the revocations in revoked/ beside it).
+
+    Exit 1 only if a signature is missing or wrong: a well-signed convention
+    that is not in force (expired, not yet valid, revoked) exits 0."""
+    instant = parse_instant(at)
+    trust = run_or_exit(lambda: load_trust_store(keys or default_keys_dir()))
+    report = run_or_exit(lambda: verify_file(file, trust))
     if report.ok and report.convention is not None:
-        signers = ", ".join(report.convention.signers)
-        typer.echo(f"{file}: signatures OK ({signers})")
+        convention = report.convention
+        revocations, _ = load_revocations(file.parent)
+        [status] = survey([convention], trust, revocations, instant).statuses
+        typer.echo(format_verified(report, status))
         return
     for line in format_reports([report]):
         typer.echo(line)
@@ -164,15 +190,14 @@ def check(
     from schemas.catalog import load_catalog
 
     instant = parse_instant(at)
-    trust = _run(lambda: load_trust_store(keys or default_keys_dir()))
+    trust = run_or_exit(lambda: load_trust_store(keys or default_keys_dir()))
     if not paths:  # the whole demo: its conventions and its indicator catalog
         paths = [_shown(DEMO_DIR / "conventions")]
         indicators = indicators or _shown(DEMO_DIR / "indicators.yaml")
     targets = paths
-    reports = _run(lambda: check_files(targets, trust, instant, load_catalog(), indicators))
+    reports = run_or_exit(lambda: check_files(targets, trust, instant, load_catalog(), indicators))
     if not reports:
-        typer.echo("obshub: error: no convention file found", err=True)
-        raise typer.Exit(1)
+        fail("no convention file found")
     for line in format_reports(reports):
         typer.echo(line)
     if any(not r.ok for r in reports):
@@ -192,8 +217,8 @@ def secret(
     It stays on the partner's side, never goes to the hub; a new secret makes
     new pseudonyms, so keep it with the signing key."""
     path = (directory or default_keys_dir()) / f"{partner}{PSEUDONYM_SUFFIX}"
-    _run(lambda: check_principal_name(partner))
-    _run(lambda: write_pseudonym_secret(path, secrets.token_bytes(32), overwrite=force))
+    run_or_exit(lambda: check_principal_name(partner))
+    run_or_exit(lambda: write_pseudonym_secret(path, secrets.token_bytes(32), overwrite=force))
     typer.echo(f"pseudonymisation secret: {path} (keep it secret; never send it)")
 
 
@@ -218,11 +243,11 @@ def revoke(
     seconds, and `obshub provision` withdraws the partner's rights."""
     directory = conventions or default_conventions_dir()
     key_file = key or default_keys_dir() / "hub-operator.key"
-    signer = party or _run(lambda: party_of_key_file(key_file))
-    private_key = _run(lambda: load_signing_key(key_file))
-    held = _run(lambda: load_conventions([directory]))
-    revocation = _run(
+    signer = party or run_or_exit(lambda: party_of_key_file(key_file))
+    private_key = run_or_exit(lambda: load_signing_key(key_file))
+    held = run_or_exit(lambda: load_conventions([directory]))
+    revocation = run_or_exit(
         lambda: make_revocation(held, convention_id, reason, private_key, signer, datetime.now(UTC))
     )
-    path = _run(lambda: write_revocation(directory, revocation))
+    path = run_or_exit(lambda: write_revocation(directory, revocation))
     typer.echo(f"{path}: {convention_id} revoked up to v{revocation.up_to_version} by {signer}")

@@ -23,6 +23,12 @@ Checks run in this order and the first that fails is the decision's reason:
 | `indicator_not_named` | it names the consumer, but not for this indicator |
 | `channel_not_allowed` | it names the indicator, but not through this channel |
 | `granted` | every contributing convention consents |
+
+A decision has two messages. `message` may be shown to the consumer (the API
+answers with it): it is built only from ids (consumer, indicator, dataset,
+convention and version), the channel and dates, never from a convention's
+standing message, which can name the hub's files (a key store) or quote a
+revocation's reason. `detail` says all the hub knows, for its own logs.
 """
 
 from __future__ import annotations
@@ -49,16 +55,36 @@ class ConsentReason(StrEnum):
 
 @dataclass(frozen=True)
 class Decision:
-    """The answer, its reason code and a one-line message for the audit trail."""
+    """The answer, its reason code, a one-line message the consumer may be
+    shown, and the one-line `detail` for the hub's logs (the message unless
+    the hub knows more; see the module docstring)."""
 
     granted: bool
     reason: ConsentReason
     message: str
     conventions: tuple[str, ...] = ()  # `<id> v<version>` of the contributing conventions
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.detail:
+            object.__setattr__(self, "detail", self.message)
 
     @classmethod
-    def deny(cls, reason: ConsentReason, message: str) -> Decision:
-        return cls(False, reason, message)
+    def deny(cls, reason: ConsentReason, message: str, detail: str = "") -> Decision:
+        return cls(False, reason, message, detail=detail)
+
+
+def _ended(status: Status) -> str:
+    """What a consumer may be told of an ended convention: which, how, when."""
+    convention = status.convention
+    if status.standing is Standing.EXPIRED:
+        until = convention.validity.valid_until.isoformat()
+        return f"convention {convention.ref} expired: was in force until {until}"
+    how = {
+        "key_withdrawn": " (a party's key was withdrawn)",
+        "revoked_by_operator": " by the hub operator",
+    }.get(status.cause, "")
+    return f"convention {convention.ref} was revoked{how}"
 
 
 def contributing_conventions(dataset_ids: Sequence[str], survey: Survey) -> list[Status] | Decision:
@@ -78,9 +104,9 @@ def contributing_conventions(dataset_ids: Sequence[str], survey: Survey) -> list
     for ref in sorted(chosen):
         status = chosen[ref]
         if status.standing is Standing.REVOKED:
-            return Decision.deny(ConsentReason.CONVENTION_REVOKED, status.message)
+            return Decision.deny(ConsentReason.CONVENTION_REVOKED, _ended(status), status.message)
         if status.standing is Standing.EXPIRED:
-            return Decision.deny(ConsentReason.CONVENTION_EXPIRED, status.message)
+            return Decision.deny(ConsentReason.CONVENTION_EXPIRED, _ended(status), status.message)
     return [chosen[ref] for ref in sorted(chosen)]
 
 

@@ -15,10 +15,12 @@ ContractError
  ├─ SigningError                a signature cannot be added to a convention file
  └─ InstantError                an instant without a timezone
 
-A `DocumentError` holds one or more `Problem`s (file, line, field path,
-code, message, convention id); its text is one line per problem, so the CLI
-prints it as it is. Status problems of a well-formed convention (unsigned,
-tampered, expired…) are not raised: `contracts.status.assess` returns them.
+Every class has a short `reason` code (`ObshubError`, in `schemas.errors`,
+is the root of `ContractError`). A `DocumentError` holds one or more
+`Problem`s (file, line, field path, code, message, convention id); its text
+is one line per problem, so the CLI prints it as it is. Status problems of a
+well-formed convention (unsigned, tampered, expired…) are not raised:
+`contracts.status.assess` returns them.
 """
 
 from __future__ import annotations
@@ -27,14 +29,19 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from contracts.problems import Problem, format_problems
+from schemas.errors import ObshubError
 
 
-class ContractError(Exception):
+class ContractError(ObshubError):
     """Root of every error raised by `contracts`."""
+
+    reason = "contract_error"
 
 
 class DocumentError(ContractError):
     """A convention or indicator catalog is not valid."""
+
+    reason = "invalid_document"
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         if not problems:
@@ -49,41 +56,58 @@ class DocumentError(ContractError):
 class DocumentFileError(DocumentError):
     """The file cannot be read or is not a YAML mapping without duplicate keys."""
 
+    reason = "unreadable_document"
+
 
 class ConventionFormatError(DocumentError):
     """A convention does not match the convention model."""
+
+    reason = "invalid_convention"
 
 
 class FieldPolicyError(DocumentError):
     """A convention's field policies do not fit the dataset schemas."""
 
+    reason = "invalid_field_policy"
+
 
 class ConventionSetError(DocumentError):
     """Conventions that cannot be loaded together (same id and version twice)."""
+
+    reason = "duplicate_convention"
 
 
 class IndicatorFormatError(DocumentError):
     """The indicator catalog does not match the indicator model."""
 
+    reason = "invalid_indicator_catalog"
+
 
 class IndicatorBindingError(DocumentError):
     """An indicator needs a dataset, field or value that the conventions do not provide."""
 
+    reason = "unbound_indicator"
+
 
 class KeyFileError(ContractError):
-    def __init__(self, path: Path, reason: str) -> None:
-        self.path = path
-        self.reason = reason
-        super().__init__(f"{path}: {reason}")
+    reason = "bad_key_file"
+
+    def __init__(self, path: Path, detail: str) -> None:
+        self.path, self.detail = path, detail
+        super().__init__(f"{path}: {detail}")
 
 
 class SigningError(ContractError):
-    def __init__(self, file: str, party: str, reason: str) -> None:
-        self.file, self.party = file, party
-        super().__init__(f"{file}: signatures.{party}: {reason}")
+    reason = "cannot_sign"
+
+    def __init__(self, file: str, party: str, detail: str) -> None:
+        self.file, self.party, self.detail = file, party, detail
+        super().__init__(f"{file}: signatures.{party}: {detail}")
 
 
 class InstantError(ContractError):
+    reason = "no_timezone"
+
     def __init__(self, value: str) -> None:
         self.value = value
         super().__init__(

@@ -121,11 +121,14 @@ def _own_status(
             str(draft[0].code),
         )
     if problems:  # signed by both, but a key is no longer trusted: withdrawn
+        # Named by party, not by the key store: a message may reach a partner (drop
+        # receipts) or a consumer, and a server path must not.
+        withdrawn = ", ".join(p for p in convention.signers if p not in keys)
         return Status(
             convention,
             Standing.REVOKED,
             "convention_revoked",
-            f"{convention.ref} revoked by key withdrawal: {problems[0].message}",
+            f"{convention.ref} revoked by key withdrawal: no trusted public key for {withdrawn}",
             "key_withdrawn",
         )
     timing = validity_problems(convention, instant)

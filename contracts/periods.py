@@ -15,23 +15,34 @@ import re
 
 from contracts.errors import ContractError, InstantError
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_MONTH = re.compile(r"^(\d{4})-([0-9]{2})$")
+_QUARTER = re.compile(r"^(\d{4})-Q([0-9])$")
 _YEAR = re.compile(r"^(\d{4})$")
 
 
 class PeriodError(ContractError):
-    def __init__(self, period: str, reason: str) -> None:
-        self.period = period
-        super().__init__(f"period {period!r}: {reason}")
+    """A period not in its cadence's form (`bad_period`), or one that has not
+    started yet (`future_period`): the codes a drop under it is rejected with."""
+
+    reason = "bad_period"
+
+    def __init__(self, period: str, detail: str, reason: str = "bad_period") -> None:
+        self.period, self.detail, self.reason = period, detail, reason
+        super().__init__(f"period {period!r}: {detail}")
 
 
 def _parse(period: str) -> tuple[int, int, str]:
     """(year, first month, kind) of a period in any of the three forms."""
     if m := _MONTH.match(period):
-        return int(m.group(1)), int(m.group(2)), "monthly"
+        month = int(m.group(2))
+        if not 1 <= month <= 12:
+            raise PeriodError(period, f"month {m.group(2)} is not between 01 and 12")
+        return int(m.group(1)), month, "monthly"
     if m := _QUARTER.match(period):
-        return int(m.group(1)), 3 * int(m.group(2)) - 2, "quarterly"
+        quarter = int(m.group(2))
+        if not 1 <= quarter <= 4:
+            raise PeriodError(period, f"quarter Q{quarter} is not between Q1 and Q4")
+        return int(m.group(1)), 3 * quarter - 2, "quarterly"
     if m := _YEAR.match(period):
         return int(m.group(1)), 1, "yearly"
     raise PeriodError(period, "expected YYYY-MM, YYYY-Qn or YYYY")
@@ -80,4 +91,6 @@ def check_period_started(period: str, now: dt.datetime) -> None:
         raise InstantError(now.isoformat())
     starts = period_starts_at(period)
     if now.astimezone(dt.UTC) < starts:
-        raise PeriodError(period, f"has not started (it starts on {starts:%Y-%m-%d})")
+        raise PeriodError(
+            period, f"has not started (it starts on {starts:%Y-%m-%d})", reason="future_period"
+        )

@@ -1,22 +1,20 @@
 """The `obshub` command: stack verbs here, other verb groups by entry point.
 
 Each command is a thin wrapper over the library; library errors become one
-line and exit code 1 here, at the edge, and nowhere else.
+line and exit code 1 at the edge (`schemas.cli_edge`), and nowhere else.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
-import sys
-from collections.abc import Callable
 from importlib.metadata import entry_points
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
 
 from hub.settings import HubSettings
+from schemas.cli_edge import configure_logging, fail, run_or_exit
 
 app = typer.Typer(
     name="obshub",
@@ -25,42 +23,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-T = TypeVar("T")
-_DOMAIN_ERRORS: tuple[type[Exception], ...] = ()
-
-
-def _domain_errors() -> tuple[type[Exception], ...]:
-    from connectors.errors import ConnectorError
-    from contracts.errors import ContractError
-    from hub.errors import HubError
-    from schemas.errors import SchemaError
-
-    return (HubError, ContractError, ConnectorError, SchemaError)
-
-
-def run_or_exit(action: Callable[[], T]) -> T:
-    """Run `action`; a domain error becomes one line on stderr and exit 1."""
-    try:
-        return action()
-    except _domain_errors() as exc:
-        typer.echo(f"obshub: error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-
-
-def configure_logging(level: str | None = None) -> None:
-    """Logging for entry points: key=value lines on stderr."""
-    level = level or os.environ.get("OBSHUB_LOG_LEVEL", "WARNING")
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
-        stream=sys.stderr,
-    )
-    # The Kafka clients log every retry; obshub reports failures itself in one
-    # line, so their own logs show only at OBSHUB_LOG_LEVEL=DEBUG.
-    if logging.getLogger().level > logging.DEBUG:
-        for name in ("kafka", "aiokafka"):
-            logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _say(message: str) -> None:
@@ -86,9 +48,25 @@ def format_status(status: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+HUB_LIBRARIES = ("faust", "fastapi", "scipy", "uvicorn")
+
+
+def needs_the_hub() -> None:
+    """One line, not a traceback, when a hub verb runs in a connector-only install."""
+    import importlib.util
+
+    missing = [name for name in HUB_LIBRARIES if importlib.util.find_spec(name) is None]
+    if missing:
+        fail(
+            f"this verb needs the hub's libraries ({', '.join(missing)} missing): "
+            "pip install 'obshub[hub]'"
+        )
+
+
 @app.command()
 def up() -> None:
     """Start Kafka (KRaft, SCRAM, ACLs) and the hub's processes; idempotent."""
+    needs_the_hub()
     from hub.stack import Stack
 
     stack = Stack(HubSettings())
@@ -171,6 +149,7 @@ def report() -> None:
 @app.command()
 def worker() -> None:
     """Run the hub worker (stream processors) in the foreground."""
+    needs_the_hub()
     from hub.worker import run_worker
 
     run_or_exit(lambda: run_worker(HubSettings()))
@@ -179,6 +158,7 @@ def worker() -> None:
 @app.command()
 def api() -> None:
     """Run the access API in the foreground (OBSHUB_API_HOST, OBSHUB_API_PORT)."""
+    needs_the_hub()
     from hub.api.server import serve
 
     run_or_exit(lambda: serve(HubSettings()))
@@ -257,6 +237,7 @@ def demo(
     once: bool = typer.Option(False, "--once", help="stop the stack afterwards"),
 ) -> None:
     """Start the stack, publish the demo partners' extracts, print the indicators."""
+    needs_the_hub()
     from hub.demo import run_demo
     from hub.stack import Stack
 

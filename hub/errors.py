@@ -18,32 +18,45 @@ HubError
      └─ InconsistentSystemError the published figures contradict the relations
                                the disclosure check assumes
 
-Each carries the context a one-line CLI message needs; only the CLI turns
-them into exit codes.
+Each carries the context a one-line CLI message needs and a short `reason`
+code (`ObshubError`, in `schemas.errors`, is the root of `HubError`); only
+the CLI edge (`schemas.cli_edge`) turns them into exit codes.
 """
 
 from __future__ import annotations
 
+from schemas.errors import ObshubError
 
-class HubError(Exception):
+
+class HubError(ObshubError):
     """Root of every error raised by `hub`."""
+
+    reason = "hub_error"
 
 
 class AuditTrailError(HubError):
     """`hub.audit` could not be read."""
 
+    reason = "audit_unreadable"
+
 
 class StackError(HubError):
     """The embedded stack could not do what was asked."""
 
+    reason = "stack_error"
+
 
 class MissingToolError(StackError):
+    reason = "missing_tool"
+
     def __init__(self, tool: str, purpose: str) -> None:
         self.tool = tool
         super().__init__(f"`{tool}` is not on PATH; it is needed to {purpose}")
 
 
 class JarFetchError(StackError):
+    reason = "jar_fetch_failed"
+
     def __init__(self, version: str, detail: str, log_path: str) -> None:
         self.version = version
         super().__init__(
@@ -53,6 +66,8 @@ class JarFetchError(StackError):
 
 
 class PortInUseError(StackError):
+    reason = "port_in_use"
+
     def __init__(self, host: str, port: int, setting: str) -> None:
         self.host, self.port = host, port
         super().__init__(
@@ -62,18 +77,24 @@ class PortInUseError(StackError):
 
 
 class BrokerStartError(StackError):
-    def __init__(self, reason: str, log_path: str) -> None:
-        self.reason = reason
-        super().__init__(f"Kafka did not start: {reason} (see {log_path})")
+    reason = "broker_not_started"
+
+    def __init__(self, detail: str, log_path: str) -> None:
+        self.detail = detail
+        super().__init__(f"Kafka did not start: {detail} (see {log_path})")
 
 
 class ServiceStartError(StackError):
-    def __init__(self, service: str, reason: str, log_path: str) -> None:
-        self.service, self.reason = service, reason
-        super().__init__(f"the {service} did not start: {reason} (see {log_path})")
+    reason = "service_not_started"
+
+    def __init__(self, service: str, detail: str, log_path: str) -> None:
+        self.service, self.detail = service, detail
+        super().__init__(f"the {service} did not start: {detail} (see {log_path})")
 
 
 class ProvisionError(StackError):
+    reason = "provision_failed"
+
     def __init__(self, what: str, detail: str) -> None:
         self.what = what
         super().__init__(f"could not provision {what}: {detail}")
@@ -82,23 +103,31 @@ class ProvisionError(StackError):
 class TerritoryError(HubError):
     """A territory file is missing, garbled, or disagrees with the others."""
 
-    def __init__(self, path: str, reason: str, line: int | None = None) -> None:
-        self.path, self.reason, self.line = path, reason, line
+    reason = "bad_territory"
+
+    def __init__(self, path: str, detail: str, line: int | None = None) -> None:
+        self.path, self.detail, self.line = path, detail, line
         where = f"{path}:{line}" if line is not None else path
-        super().__init__(f"territory {where}: {reason}")
+        super().__init__(f"territory {where}: {detail}")
 
 
 class DisclosureError(HubError):
     """A table cannot be released as given."""
 
+    reason = "disclosure_error"
+
 
 class TableStructureError(DisclosureError):
-    def __init__(self, indicator: str, period: str, code: str, reason: str) -> None:
-        self.indicator, self.period, self.code, self.reason = indicator, period, code, reason
-        super().__init__(f"indicator {indicator} period {period}, cell {code}: {reason}")
+    reason = "bad_table_structure"
+
+    def __init__(self, indicator: str, period: str, code: str, detail: str) -> None:
+        self.indicator, self.period, self.code, self.detail = indicator, period, code, detail
+        super().__init__(f"indicator {indicator} period {period}, cell {code}: {detail}")
 
 
 class InconsistentSystemError(DisclosureError):
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"audit: {reason}")
+    reason = "inconsistent_system"
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(f"audit: {detail}")

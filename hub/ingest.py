@@ -150,7 +150,7 @@ def ingest_message(
     except SchemaError as exc:
         return _quarantine_only(
             "other",
-            getattr(exc, "reason", "malformed_message"),
+            exc.reason,
             str(exc),
             None,
             partner,
@@ -542,9 +542,7 @@ def _open_chunk(
         plaintext = opener.open(chunk["sequence"], chunk["nonce"], chunk["ciphertext"])
         records = decode_block(dataset, plaintext, chunk["record_count"])
     except SchemaError as exc:
-        raise DropRejected(
-            getattr(exc, "reason", "bad_chunk"), f"chunk {chunk['sequence']}: {exc}"
-        ) from exc
+        raise DropRejected(exc.reason, f"chunk {chunk['sequence']}: {exc}") from exc
     return records, chunk_digest(plaintext)
 
 

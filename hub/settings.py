@@ -7,8 +7,24 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-"""Where `deploy/` lives: the source tree, or the image's copy of it."""
+from contracts.paths import DEMO_DIR, DEPLOY_DIR, PROJECT_ROOT, require_dir, require_file
+
+__all__ = ["GOVERNANCE_PATHS", "PROJECT_ROOT", "HubSettings"]
+
+# The settings that name a file or directory, or a path derived from them:
+# what it is, the variable that sets it, and whether it is a directory.
+_PATHS: dict[str, tuple[str, str, bool]] = {
+    "deploy_dir": ("deploy directory", "OBSHUB_DEPLOY_DIR", True),
+    "conventions_dir": ("conventions directory", "OBSHUB_CONVENTIONS_DIR", True),
+    "catalog_file": ("indicator catalog", "OBSHUB_CATALOG_FILE", False),
+    "keys_dir": ("key directory", "OBSHUB_KEYS_DIR", True),
+    "territory_dir": ("territory directory", "OBSHUB_TERRITORY_DIR", True),
+    "sealing_key_path": ("hub sealing key", "OBSHUB_SEALING_KEY_FILE", False),
+    "operator_key_path": ("hub operator key", "OBSHUB_OPERATOR_KEY_FILE", False),
+    "hub_credentials_path": ("hub Kafka client settings", "OBSHUB_HUB_KAFKA_CONFIG", False),
+}
+GOVERNANCE_PATHS = ("conventions_dir", "catalog_file", "keys_dir", "territory_dir")
+"""What the worker and the access API read at start."""
 
 
 class HubSettings(BaseSettings):
@@ -21,7 +37,7 @@ class HubSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OBSHUB_", frozen=True, extra="ignore")
 
     state_dir: Path = Field(Path(".obshub"), description="logs, Kafka data, pids, credentials")
-    deploy_dir: Path = Field(PROJECT_ROOT / "deploy", description="pom, demo territory")
+    deploy_dir: Path = Field(DEPLOY_DIR, description="pom, demo territory")
 
     kafka_host: str = "127.0.0.1"
     kafka_port: int = 9092
@@ -44,14 +60,16 @@ class HubSettings(BaseSettings):
     metrics_host: str = Field("127.0.0.1", description="0.0.0.0 in a container")
 
     # Governance material: conventions, indicator catalog, trusted keys, territory.
-    conventions_dir: Path = Field(PROJECT_ROOT / "deploy" / "demo" / "conventions")
-    catalog_file: Path = Field(PROJECT_ROOT / "deploy" / "demo" / "indicators.yaml")
-    keys_dir: Path = Field(
-        PROJECT_ROOT / "deploy" / "demo" / "keys", description="trust store (<party>.pub)"
-    )
+    # Defaults: the checkout's deploy/demo, else ./deploy/demo (contracts.paths).
+    conventions_dir: Path = Field(DEMO_DIR / "conventions")
+    catalog_file: Path = Field(DEMO_DIR / "indicators.yaml")
+    keys_dir: Path = Field(DEMO_DIR / "keys", description="trust store (<party>.pub)")
     sealing_key_file: Path | None = Field(None, description="default: <keys_dir>/hub.x25519")
-    territory_dir: Path = Field(PROJECT_ROOT / "deploy" / "demo" / "territory")
-    kafka_config: Path | None = Field(None, description="hub client properties file")
+    territory_dir: Path = Field(DEMO_DIR / "territory")
+    hub_kafka_config: Path | None = Field(
+        None,
+        description="the hub's Kafka client properties file (a partner's is OBSHUB_KAFKA_CONFIG)",
+    )
 
     # The hub operator: its Ed25519 key signs the receipts the worker sends partners.
     operator: str = Field("hub-operator", description="the hub operator's party id")
@@ -76,6 +94,15 @@ class HubSettings(BaseSettings):
         "ccas-le-bouscat",
         "insee",
     )
+
+    def require(self, *names: str) -> None:
+        """Check that the files and directories these settings name exist (default:
+        the governance material, `GOVERNANCE_PATHS`); `MissingPathError` names the
+        first missing one and the `OBSHUB_*` variable that sets it."""
+        for name in names or GOVERNANCE_PATHS:
+            what, setting, is_dir = _PATHS[name]
+            path: Path = getattr(self, name)
+            (require_dir if is_dir else require_file)(path, what, setting)
 
     @property
     def bootstrap_servers(self) -> str:
@@ -120,7 +147,7 @@ class HubSettings(BaseSettings):
 
     @property
     def hub_credentials_path(self) -> Path:
-        return self.kafka_config or self.credentials_dir / "hub.properties"
+        return self.hub_kafka_config or self.credentials_dir / "hub.properties"
 
     @property
     def jar_dir(self) -> Path:

@@ -64,12 +64,12 @@ from hub.context import HubContext
 from hub.drop_state import DropState
 from hub.emitter import Emitter, StaleWatch
 from hub.ingest import DropMessage, expire_if_stale, ingest_message
+from hub.kafka_admin import group_lag, topics_with_prefix
 from hub.metrics import HubMetrics
 from hub.register import read_published
 from hub.release_step import Change, release_step
 from hub.releases import by_dataset
 from hub.settings import HubSettings
-from hub.stack.lag import group_lag, topics_with_prefix
 from schemas.codec import decode_message
 
 log = logging.getLogger(__name__)
@@ -374,7 +374,11 @@ def publish_convention_gauges(survey: Survey, ctx: HubContext, metrics: HubMetri
 def run_worker(settings: HubSettings) -> None:
     """`obshub worker`: the worker in the foreground until SIGTERM/SIGINT."""
     from hub.context import load_context
+    from hub.settings import GOVERNANCE_PATHS
 
+    settings.require(
+        *GOVERNANCE_PATHS, "sealing_key_path", "operator_key_path", "hub_credentials_path"
+    )
     ctx = load_context(settings)
     metrics = HubMetrics()
     app = create_app(settings, ctx, metrics)

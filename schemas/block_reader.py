@@ -23,6 +23,8 @@ import struct
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from schemas.model import fast_field
+
 MEMO_LIMIT = 4096  # distinct strings memoised per schema
 EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 ZIGZAG = tuple((b >> 1) ^ -(b & 1) for b in range(0x80))  # one-byte varints
@@ -97,41 +99,25 @@ _TEMPLATES = {
 }
 
 
-def _kind(avro: Any) -> str | None:
-    if isinstance(avro, str):
-        return avro if avro in _TEMPLATES and avro != "date" else None
-    if isinstance(avro, Mapping) and set(avro) <= {"type", "logicalType"}:
-        logical = avro.get("logicalType")
-        if logical is None:
-            return _kind(avro["type"])
-        if logical == "date" and avro["type"] == "int":
-            return "date"
-    return None
-
-
 def _field_code(field: Mapping[str, Any], target: str) -> str | None:
     """Source reading one field into `target`, or None for a field not handled."""
-    avro = field["type"]
-    if isinstance(avro, list):
-        if len(avro) != 2 or "null" not in avro:
-            return None
-        null_index = avro.index("null")
-        kind = _kind(avro[1 - null_index])
-        if kind is None:
-            return None
-        value = _TEMPLATES[kind].format(i=" " * 12, target=target)
-        return (
-            "        b = data[pos]\n"
-            "        pos += 1\n"
-            f"        if b == {2 * null_index}:\n"  # zig-zag of the branch index
-            f"            {target} = None\n"
-            f"        elif b == {2 * (1 - null_index)}:\n"
-            f"{value}"
-            "        else:\n"
-            "            return None\n"
-        )
-    kind = _kind(avro)
-    return None if kind is None else _TEMPLATES[kind].format(i=" " * 8, target=target)
+    handled = fast_field(field["type"])
+    if handled is None:
+        return None
+    kind, null_index = handled
+    if null_index is None:
+        return _TEMPLATES[kind].format(i=" " * 8, target=target)
+    value = _TEMPLATES[kind].format(i=" " * 12, target=target)
+    return (
+        "        b = data[pos]\n"
+        "        pos += 1\n"
+        f"        if b == {2 * null_index}:\n"  # zig-zag of the branch index
+        f"            {target} = None\n"
+        f"        elif b == {2 * (1 - null_index)}:\n"
+        f"{value}"
+        "        else:\n"
+        "            return None\n"
+    )
 
 
 def compile_reader(record_schema: Mapping[str, Any]) -> Decode | None:

@@ -25,6 +25,8 @@ from itertools import chain
 from operator import itemgetter
 from typing import Any
 
+from schemas.model import fast_field
+
 MEMO_LIMIT = 4096  # distinct values memoised per column; past it, encode directly
 EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 INT_RANGE = (-(2**31), 2**31 - 1)
@@ -85,16 +87,10 @@ _PRIMITIVES: Mapping[str, Base] = {
 }
 
 
-def _base(avro: Any) -> Base | None:
-    if isinstance(avro, str):
-        return _PRIMITIVES.get(avro)
-    if isinstance(avro, dict) and set(avro) <= {"type", "logicalType"}:
-        logical = avro.get("logicalType")
-        if logical is None:
-            return _base(avro["type"])
-        if logical == "date" and avro["type"] == "int":
-            return frozenset({dt.date}), _date, True
-    return None
+def _base(kind: str) -> Base:
+    if kind == "date":
+        return frozenset({dt.date}), _date, True
+    return _PRIMITIVES[kind]
 
 
 class _Memo(dict[Any, bytes]):
@@ -132,23 +128,19 @@ class ColumnWriter:
 
 def column_writer(field: Mapping[str, Any]) -> ColumnWriter | None:
     """The writer of one record field, or None for a kind of field not handled here."""
-    avro = field["type"]
-    if isinstance(avro, list):
-        if len(avro) != 2 or "null" not in avro:
-            return None
-        null_index = avro.index("null")
-        base = _base(avro[1 - null_index])
-        if base is None:
-            return None
-        accepted, encode_value, memoise = base
-        null, branch = zigzag_varint(null_index), zigzag_varint(1 - null_index)
+    handled = fast_field(field["type"])
+    if handled is None:
+        return None
+    kind, null_index = handled
+    accepted, encode_value, memoise = _base(kind)
+    if null_index is None:
+        return ColumnWriter(field["name"], accepted, encode_value, memoise)
+    null, branch = zigzag_varint(null_index), zigzag_varint(1 - null_index)
 
-        def encode(value: Any) -> bytes:
-            return null if value is None else branch + encode_value(value)
+    def encode(value: Any) -> bytes:
+        return null if value is None else branch + encode_value(value)
 
-        return ColumnWriter(field["name"], accepted | {_NONE}, encode, memoise)
-    base = _base(avro)
-    return None if base is None else ColumnWriter(field["name"], *base)
+    return ColumnWriter(field["name"], accepted | {_NONE}, encode, memoise)
 
 
 class BlockWriter:

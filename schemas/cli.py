@@ -2,7 +2,7 @@
 
 Registered by the root CLI under the name `schema` (entry point
 `obshub.commands`). Each command is a thin wrapper; output is built by the
-pure `format_*` functions.
+pure `format_*` functions, errors end at the CLI edge (`schemas.cli_edge`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from schemas.catalog import SchemaCatalog, load_catalog
-from schemas.errors import SchemaError
+from schemas.cli_edge import run_or_exit
 from schemas.evolution import Problem, check_backward
 from schemas.model import DatasetSchema
 
@@ -50,11 +50,9 @@ def format_listing(catalog: SchemaCatalog) -> str:
 
 
 def _catalog(root: Path | None) -> SchemaCatalog:
-    try:
-        return load_catalog() if root is None else SchemaCatalog.from_directory(root)
-    except SchemaError as exc:
-        typer.echo(f"obshub: error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+    return run_or_exit(
+        lambda: load_catalog() if root is None else SchemaCatalog.from_directory(root)
+    )
 
 
 _ROOT = typer.Option(

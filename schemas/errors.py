@@ -1,4 +1,8 @@
-"""Errors of the wire layer.
+"""Errors of the wire layer, and `ObshubError`, the root of every project error.
+
+ObshubError                  root of the errors of schemas, contracts, connectors, hub, bench
+ └─ SchemaError              (the tree below; `ContractError`, `ConnectorError`,
+                             `HubError` and `BenchError` are its siblings)
 
 SchemaError
  ├─ CatalogError             a schema file is unreadable, not Avro, or breaks the obshub rules
@@ -16,15 +20,31 @@ Every error carries the context a quarantine event or a one-line CLI message
 needs, and a short `reason` code (`unknown_fingerprint`, `truncated`,
 `bad_seal`…) for metrics labels and `quarantine_event.reason`. No error
 message ever contains a record's values.
+
+`ObshubError` lives here because `schemas` is the package every other one
+imports: each package's root error derives from it, so the CLI edge
+(`schemas.cli_edge`) and anything else that handles "a project error" need
+not know the packages, and every project error has a `reason`.
 """
 
 from __future__ import annotations
 
 
-class SchemaError(Exception):
+class ObshubError(Exception):
+    """Root of every error obshub raises on purpose.
+
+    `reason` is a short snake_case code (a class attribute, or an instance
+    attribute where one class has several) for metrics labels, audit and
+    quarantine events and API bodies; the message (`str(error)`) is for people.
+    """
+
+    reason: str = "obshub_error"
+
+
+class SchemaError(ObshubError):
     """Root of every error raised by `schemas`."""
 
-    reason: str = "schema_error"
+    reason = "schema_error"
 
 
 class CatalogError(SchemaError):

@@ -28,10 +28,39 @@ LOCATION_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 DATASET_FIELD_TYPES = frozenset({"string", "int", "long", "float", "double", "boolean"})
 NUMERIC_TYPES = frozenset({"int", "long", "float", "double"})
+FAST_KINDS = frozenset({"string", "int", "long", "double", "boolean", "date"})
 DATASET_NAMESPACE = "obshub.dataset"
 PROTOCOL_NAMESPACE = "obshub.protocol"
 
 Number = int | float
+
+
+def fast_kind(avro: Any) -> str | None:
+    """The kind the block codec's fast paths handle for a (non-union) Avro type:
+    `string`, `int`, `long`, `double`, `boolean`, or `date` (an int with the
+    logical type date); None for any other type, which fastavro handles."""
+    if isinstance(avro, str):
+        return avro if avro in FAST_KINDS and avro != "date" else None
+    if isinstance(avro, Mapping) and set(avro) <= {"type", "logicalType"}:
+        logical = avro.get("logicalType")
+        if logical is None:
+            return fast_kind(avro["type"])
+        if logical == "date" and avro["type"] == "int":
+            return "date"
+    return None
+
+
+def fast_field(avro: Any) -> tuple[str, int | None] | None:
+    """(kind, position of `null` in the union, None when not nullable) of a record
+    field's Avro type, or None when the fast paths do not handle it."""
+    if isinstance(avro, list):
+        if len(avro) != 2 or "null" not in avro:
+            return None
+        null_index = avro.index("null")
+        kind = fast_kind(avro[1 - null_index])
+        return None if kind is None else (kind, null_index)
+    kind = fast_kind(avro)
+    return None if kind is None else (kind, None)
 
 
 @dataclass(frozen=True)

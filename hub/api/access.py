@@ -9,6 +9,9 @@ request is not served.
 
 Metric labels stay bounded: an indicator id not in the catalog is counted
 as `(unknown)`, a catalog request as `(catalog)`.
+
+A decision's `message` is what the API may answer; its `detail` (which can
+name the hub's files or quote a revocation) goes to the log only.
 """
 
 from __future__ import annotations
@@ -117,11 +120,13 @@ class AccessGate:
         event = access_event(consumer, asked, granted, reason, CHANNEL, instant, conventions)
         verdict = "granted" if granted else "denied"
         self.metrics.access_requests.labels(consumer, label, verdict).inc()
+        detail = decision.detail if decision is not None and not granted else ""
         log.info(
-            "access consumer=%s indicator=%s decision=%s reason=%s",
+            "access consumer=%s indicator=%s decision=%s reason=%s%s",
             consumer,
             label,
             verdict,
             reason,
+            f" detail={detail!r}" if detail else "",
         )
         await self.audit.record(event)

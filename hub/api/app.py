@@ -36,7 +36,7 @@ from contracts.consent import ConsentReason
 from hub.api import render
 from hub.api.access import NO_CONSENT, AccessGate
 from hub.api.auditing import AuditSink
-from hub.api.errors import AccessError, AuditUnavailableError, GovernanceError
+from hub.api.errors import AccessError
 from hub.api.governance import Governance
 from hub.api.models import (
     ErrorBody,
@@ -157,14 +157,9 @@ def create_app(
 
     @app.exception_handler(AccessError)
     async def unavailable(_: Request, exc: AccessError) -> JSONResponse:
-        reasons = {
-            GovernanceError: "governance_unavailable",
-            AuditUnavailableError: "audit_unavailable",
-        }
-        reason = reasons.get(type(exc), "token_store_unavailable")
-        log.error("access unavailable reason=%s error=%s", reason, exc)
+        log.error("access unavailable reason=%s error=%s", exc.reason, exc)
         message = "the hub cannot serve this request now; try again later"
-        return JSONResponse({"detail": {"reason": reason, "message": message}}, status_code=503)
+        return JSONResponse({"detail": {"reason": exc.reason, "message": message}}, status_code=503)
 
     async def consumer_of(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -322,7 +317,9 @@ def create_app(
         if view.ready:
             return Health(status="ok", rows=len(view))
         status = "failed" if view.failure else "starting"
-        body = Health(status=status, rows=len(view), detail=view.failure)
+        # the failure itself (broker addresses, paths) is in the API's log, not here
+        detail = "the release feed stopped; see the API's log" if view.failure else None
+        body = Health(status=status, rows=len(view), detail=detail)
         return JSONResponse(body.model_dump(), status_code=503)
 
     @app.get("/metrics", include_in_schema=False)

@@ -6,8 +6,8 @@ HubError
      ├─ GovernanceError         conventions, catalog or keys cannot be read now
      └─ AuditUnavailableError   a decision could not be recorded on hub.audit
 
-Only `hub.api.app` (status codes) and `hub.cli` (exit codes) turn them into
-answers.
+Each has the `reason` code the API answers 503 with; only `hub.api.app`
+(status codes) and the CLI edge (exit codes) turn them into answers.
 """
 
 from __future__ import annotations
@@ -20,20 +20,28 @@ from hub.errors import HubError
 class AccessError(HubError):
     """Root of the access API's errors."""
 
+    reason = "access_unavailable"
+
 
 class TokenStoreError(AccessError):
-    def __init__(self, path: Path, reason: str) -> None:
-        self.path, self.reason = path, reason
-        super().__init__(f"token store {path}: {reason}")
+    reason = "token_store_unavailable"
+
+    def __init__(self, path: Path, detail: str) -> None:
+        self.path, self.detail = path, detail
+        super().__init__(f"token store {path}: {detail}")
 
 
 class GovernanceError(AccessError):
-    def __init__(self, what: str, reason: str) -> None:
-        self.what, self.reason = what, reason
-        super().__init__(f"cannot read {what}: {reason}")
+    reason = "governance_unavailable"
+
+    def __init__(self, what: str, detail: str) -> None:
+        self.what, self.detail = what, detail
+        super().__init__(f"cannot read {what}: {detail}")
 
 
 class AuditUnavailableError(AccessError):
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"audit event not recorded: {reason}")
+    reason = "audit_unavailable"
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(f"audit event not recorded: {detail}")

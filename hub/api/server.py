@@ -14,8 +14,8 @@ from hub.api.auditing import KafkaAuditSink
 from hub.api.feed import ReleaseFeed
 from hub.api.view import ReleaseView
 from hub.errors import PortInUseError
-from hub.settings import HubSettings
-from hub.stack.processes import port_is_free
+from hub.ports import port_is_free
+from hub.settings import GOVERNANCE_PATHS, HubSettings
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +24,10 @@ def build_app(settings: HubSettings) -> FastAPI:
     """The app with its Kafka feed and audit producer, both as the hub principal;
     the hub operator's key signs the API's audit chain.
 
-    Missing credentials, key or territory files raise here, before anything listens.
+    Missing credentials, key or territory files raise here, before anything listens,
+    naming the `OBSHUB_*` setting to set.
     """
+    settings.require(*GOVERNANCE_PATHS, "hub_credentials_path", "operator_key_path")
     credentials = load_credentials(settings.hub_credentials_path)
     view = ReleaseView()
     feed = ReleaseFeed(view, credentials)

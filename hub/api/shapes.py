@@ -1,5 +1,8 @@
 """The polygons a GeoJSON answer draws: each IRIS, and each commune as the
-union of its IRIS, computed once when the API starts."""
+union of its IRIS, computed once when the API starts.
+
+Every polygon written follows the right-hand rule of RFC 7946 §3.1.6: exterior
+rings counter-clockwise, holes clockwise (a union gives them the other way)."""
 
 from __future__ import annotations
 
@@ -54,5 +57,7 @@ def load_shapes(directory: Path) -> Shapes:
 
 
 def _geometry(geometry: Any) -> Geometry:
-    value: Geometry = json.loads(shapely.to_geojson(geometry))
+    """The GeoJSON of a (Multi)Polygon, its rings oriented as RFC 7946 requires."""
+    oriented = shapely.orient_polygons(geometry, exterior_cw=False)
+    value: Geometry = json.loads(shapely.to_geojson(oriented))
     return value

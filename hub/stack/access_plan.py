@@ -3,8 +3,17 @@
 Users, topics and ACL bindings are computed here as plain data; `provision`
 applies them with an admin client. Least privilege: a partner writes its own
 drops topic only; a consumer reads its own indicators topic only, with
-consumer groups named after itself; the hub reads drops and owns the hub's
-topics and its faust app's internal topics, groups and transactional ids.
+consumer groups named `<consumer>-<anything>`; the hub reads drops and owns
+the hub's topics and its faust app's internal topics, groups and
+transactional ids.
+
+A consumer's groups are the PREFIXED pattern `<consumer>-`, never the bare
+name: `observatoire-bordeaux` as a prefix would also match the groups of a
+consumer `observatoire-bordeauxmetropole`. Since '-' may occur in a name, the
+separator alone cannot keep `observatoire-bordeaux-` from matching the groups
+of `observatoire-bordeaux-metropole`: a set of consumers where one name is
+another's followed by '-' (or that would share the hub's group prefix) is
+refused (`ProvisionError`) rather than provisioned with overlapping rights.
 """
 
 from __future__ import annotations
@@ -26,8 +35,10 @@ from contracts.principals import (
     drops_topic,
     receipts_topic,
 )
+from hub.errors import ProvisionError
 
 RECEIPTS_PREFIX = "receipts."
+GROUP_SEPARATOR = "-"  # a consumer's groups are named `<consumer>-<anything>`
 
 
 class Resource(StrEnum):
@@ -97,6 +108,29 @@ def _rules(
 DAY_MS = 86_400_000
 
 
+def group_prefix(consumer: str) -> str:
+    """The prefix every consumer group of `consumer` starts with."""
+    return f"{check_principal_name(consumer)}{GROUP_SEPARATOR}"
+
+
+def check_group_prefixes(consumers: tuple[str, ...]) -> None:
+    """`ProvisionError` if a consumer's group prefix would match groups another
+    consumer (or the hub's faust app) may use: one prefix starting with another."""
+    owners = [(group_prefix(c), f"consumer {c}") for c in sorted(set(consumers))]
+    owners.append((HUB_APP_ID, f"the hub's app ({HUB_APP_ID})"))
+    clashes = [
+        f"{wide_owner} may use groups {wide}*, which include {narrow}* of {narrow_owner}"
+        for wide, wide_owner in owners
+        for narrow, narrow_owner in owners
+        if wide_owner != narrow_owner and narrow.startswith(wide)
+    ]
+    if clashes:
+        raise ProvisionError(
+            "consumer groups",
+            "; ".join(clashes) + " (rename a consumer: no name may be another's followed by '-')",
+        )
+
+
 def plan_access(
     partners: tuple[str, ...],
     consumers: tuple[str, ...],
@@ -114,6 +148,7 @@ def plan_access(
     """
     for name in (*partners, *consumers):
         check_principal_name(name)
+    check_group_prefixes(consumers)
     R, W, D = Operation.READ, Operation.WRITE, Operation.DESCRIBE
     acls: list[AclRule] = []
     acls += _rules(HUB_PRINCIPAL, Resource.TOPIC, "drops.", Pattern.PREFIXED, R, D)
@@ -134,7 +169,7 @@ def plan_access(
         )
     for consumer in consumers:
         acls += _rules(consumer, Resource.TOPIC, consumer_topic(consumer), Pattern.LITERAL, R, D)
-        acls += _rules(consumer, Resource.GROUP, consumer, Pattern.PREFIXED, R)
+        acls += _rules(consumer, Resource.GROUP, group_prefix(consumer), Pattern.PREFIXED, R)
     retention = retention_days or {}
     topics = [
         TopicSpec(

@@ -1,15 +1,22 @@
-"""Background processes of the stack: start, find again by pid file, stop."""
+"""Background processes of the stack: start, find again by pid file, stop.
+
+The port checks live in `hub.ports` (the access API uses them without the
+stack); they are re-exported here for the stack's modules and tests.
+"""
 
 from __future__ import annotations
 
 import os
-import random
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
+
+from hub.ports import listening_port as listening_port
+from hub.ports import port_answers as port_answers
+from hub.ports import port_is_free as port_is_free
+from hub.ports import wait_port_free as wait_port_free
 
 
 def read_pid(pid_file: Path, marker: str) -> int | None:
@@ -100,54 +107,3 @@ def is_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return not _is_zombie(pid)
-
-
-def _ephemeral_range() -> tuple[int, int]:
-    try:
-        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
-        return int(low), int(high)
-    except (OSError, ValueError):
-        return 32768, 60999  # Linux's default
-
-
-def listening_port(host: str = "127.0.0.1") -> int:
-    """A free port for a server to listen on later, outside the kernel's
-    ephemeral range: a port the kernel hands out (bind to port 0) may be taken
-    meanwhile by any client connection's local end, and the server then finds
-    it in use."""
-    low, high = _ephemeral_range()
-    candidates = [p for p in range(10_000, 30_000) if not low <= p <= high]
-    rng = random.Random()
-    for port in rng.sample(candidates, len(candidates)):
-        if port_is_free(host, port):
-            return port
-    raise OSError("no free port outside the ephemeral range")
-
-
-def port_is_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def wait_port_free(host: str, port: int, timeout_s: float) -> bool:
-    """Whether `port` is free now or within `timeout_s` (a process that just
-    exited may hold it a moment)."""
-    deadline = time.monotonic() + timeout_s
-    while not port_is_free(host, port):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
-
-
-def port_answers(host: str, port: int, timeout_s: float = 0.5) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout_s):
-            return True
-    except OSError:
-        return False

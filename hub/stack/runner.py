@@ -78,7 +78,13 @@ class Stack:
 
     # -- pieces ------------------------------------------------------------
 
-    def ensure_jars(self) -> None:
+    def ensure_jars(self, progress: Progress = _quiet) -> None:
+        """The broker's jars in their cache; fetched (and said so) only when absent."""
+        if not jars.jars_present(self.settings.jar_dir):
+            progress(
+                f"fetching Kafka {self.settings.kafka_version} jars from Maven Central "
+                "(once: they are cached)"
+            )
         jars.fetch_jars(
             self.settings.deploy_dir / "kafka" / "pom.xml",
             self.settings.kafka_version,
@@ -134,8 +140,7 @@ class Stack:
         ):
             if not processes.port_is_free(self.settings.kafka_host, port):
                 raise PortInUseError(self.settings.kafka_host, port, setting)
-        progress(f"fetching Kafka {self.settings.kafka_version} jars (cached after the first run)")
-        self.ensure_jars()
+        self.ensure_jars(progress)
         broker_password = ensure_secret(self.layout.root / "broker.password")
         formatted = broker.is_formatted(self.layout)
         if formatted and not self.credentials.path(ADMIN_PRINCIPAL).exists():

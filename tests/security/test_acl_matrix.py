@@ -296,6 +296,20 @@ GROUP_CASES = [
     ),
     ("observatoire-bordeaux", "agora-le-bouscat-app", "indicators.observatoire-bordeaux", DENY),
     ("observatoire-bordeaux", "obshub-hub-release", "indicators.observatoire-bordeaux", DENY),
+    # groups are `<consumer>-<anything>`: the bare name followed by anything else
+    # (the groups of a consumer `observatoire-bordeauxmetropole`) is not one's own
+    (
+        "observatoire-bordeaux",
+        "observatoire-bordeauxmetropole-app",
+        "indicators.observatoire-bordeaux",
+        DENY,
+    ),
+    (
+        "observatoire-bordeaux",
+        "observatoire-bordeaux.app",
+        "indicators.observatoire-bordeaux",
+        DENY,
+    ),
     ("hub", "obshub-hub-acl-matrix", "hub.audit", ALLOW),
     ("hub", "hub", "hub.audit", DENY),
     ("hub", "observatoire-bordeaux-app", "hub.audit", DENY),
@@ -314,9 +328,24 @@ def test_consumer_groups(
     kafka_stack: Stack, principal: str, group: str, topic: str, allowed: bool
 ) -> None:
     """Committing an offset needs READ on the group: groups named after oneself only."""
+    commit_in_group(kafka_stack, principal, f"{group}-{secrets.token_hex(3)}", topic, allowed)
+
+
+def test_a_consumer_group_is_not_the_bare_consumer_name(kafka_stack: Stack) -> None:
+    """`<consumer>-` is the prefix, not `<consumer>`: the group named exactly after
+    the consumer is refused, as is any name that merely begins with it."""
+    topic = "indicators.observatoire-bordeaux"
+    for group in ("observatoire-bordeaux", "observatoire-bordeauxx"):
+        commit_in_group(kafka_stack, "observatoire-bordeaux", group, topic, DENY)
+
+
+def commit_in_group(
+    kafka_stack: Stack, principal: str, group: str, topic: str, allowed: bool
+) -> None:
+    """Commit offset 0 of `topic` in consumer group `group` as `principal`."""
     consumer = KafkaConsumer(
         **kafka_stack.credentials.get(principal).kafka_python_config(),
-        group_id=f"{group}-{secrets.token_hex(3)}",
+        group_id=group,
         enable_auto_commit=False,
         request_timeout_ms=5000,
     )

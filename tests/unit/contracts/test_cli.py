@@ -54,6 +54,55 @@ def test_verify_the_demo_conventions() -> None:
         assert "signatures OK" in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("at", "standing"),
+    [
+        ("2026-06-01", "in force until 2027-12-31 (Europe/Paris)"),
+        ("2028-01-01", "not in force: expired (it was in force until 2027-12-31, Europe/Paris)"),
+        ("2024-12-31", "not in force: not yet valid (in force from 2025-01-01, Europe/Paris)"),
+    ],
+)
+def test_verify_says_whether_the_convention_is_in_force(at: str, standing: str) -> None:
+    file = str(CONVENTIONS_DIR / "caf33.yaml")
+    result = runner.invoke(app, ["verify", file, "--keys", str(KEYS_DIR), "--at", at])
+    assert result.exit_code == 0, result.output  # the signatures are good: not in force is no error
+    assert result.stdout == (
+        f"{file}: signatures OK: caf33-obshub v1 signed by caf33 and hub-operator; {standing}\n"
+    )
+
+
+def test_verify_now_says_in_force() -> None:
+    result = runner.invoke(app, ["verify", DEMO_FILES[0], "--keys", str(KEYS_DIR)])
+    assert result.exit_code == 0, result.output
+    assert "; in force until " in result.stdout or "; not in force: " in result.stdout
+
+
+def test_verify_says_a_revoked_convention_is_not_in_force(tmp_path: Path) -> None:
+    shutil.copytree(CONVENTIONS_DIR, tmp_path / "conventions")
+    conventions = tmp_path / "conventions"
+    revoked = runner.invoke(
+        app,
+        [
+            "revoke",
+            "cd33-obshub",
+            "--conventions",
+            str(conventions),
+            "--reason",
+            "fin de la convention",
+            "--key",
+            str(KEYS_DIR / "hub-operator.key"),
+        ],
+    )
+    assert revoked.exit_code == 0, revoked.output
+    file = conventions / "cd33.yaml"
+    result = runner.invoke(app, ["verify", str(file), "--keys", str(KEYS_DIR)])
+    assert result.exit_code == 0, result.output
+    [line] = lines(result.stdout)
+    assert line.startswith(f"{file}: signatures OK: cd33-obshub v1 signed by cd33 and hub-operator")
+    assert "; not in force: revoked by hub-operator on " in line
+    assert line.endswith(": fin de la convention")
+
+
 def test_keygen_sign_verify_round_trip(tmp_path: Path) -> None:
     for party in ("caf33", "hub-operator"):
         result = runner.invoke(app, ["keygen", party, "--dir", str(tmp_path)])

@@ -228,3 +228,52 @@ def test_a_naive_instant_is_refused() -> None:
             demo_catalog(),
             trust(),
         )
+
+
+KEY_STORE = "/srv/obshub/governance/keys"
+
+
+def test_a_withdrawn_key_is_named_by_party_not_by_the_key_store() -> None:
+    keys = trust()
+    without = TrustStore({p: k for p, k in keys.items() if p != "caf33"}, KEY_STORE)
+    decision = decide(
+        OBS, "caf_allocataires", "api", IN_FORCE, demo_conventions(), demo_catalog(), without
+    )
+    assert decision.reason is R.CONVENTION_REVOKED
+    assert "caf33-obshub v1" in decision.message and "withdrawn" in decision.message
+    assert "/srv" not in decision.message and "/srv" not in decision.detail
+    assert "no trusted public key for caf33" in decision.detail
+
+
+def test_a_revocation_reason_stays_in_the_detail() -> None:
+    revocation = Revocation(
+        "caf33-obshub", 1, IN_FORCE, "see /srv/obshub/letters/caf.pdf", "hub-operator"
+    ).signed(demo_key("hub-operator"))
+    decision = decide(
+        OBS,
+        "caf_allocataires",
+        "api",
+        IN_FORCE,
+        demo_conventions(),
+        demo_catalog(),
+        trust(),
+        (revocation,),
+    )
+    assert decision.reason is R.CONVENTION_REVOKED
+    assert decision.message == "convention caf33-obshub v1 was revoked by the hub operator"
+    assert "letters/caf.pdf" in decision.detail
+
+
+def test_an_expiry_says_until_when() -> None:
+    decision = decide(
+        OBS, "caf_allocataires", "api", AFTER, demo_conventions(), demo_catalog(), trust()
+    )
+    assert decision.reason is R.CONVENTION_EXPIRED
+    assert decision.message.startswith("convention caf33-obshub v1 expired: was in force until")
+    assert decision.detail.startswith("caf33-obshub v1 expired")
+
+
+def test_the_detail_is_the_message_unless_given() -> None:
+    decision = Decision.deny(R.NO_CONVENTION, "no convention provides dataset x")
+    assert decision.detail == decision.message
+    assert Decision.deny(R.NO_CONVENTION, "public", "internal").detail == "internal"

@@ -96,6 +96,18 @@ def test_a_withdrawn_key_revokes_but_an_operator_revocation_must_verify() -> Non
     ) == ("in_force:")
 
 
+def test_a_key_withdrawal_names_the_party_not_the_key_store() -> None:
+    keys = trust()
+    without = TrustStore(
+        {p: k for p, k in keys.items() if p != "caf33"}, "/srv/obshub/governance/keys"
+    )
+    status = survey(demo_conventions(), without, (), IN_FORCE).of("caf33-obshub", 1)
+    assert status is not None and status.cause == "key_withdrawn"
+    assert status.message == (
+        "caf33-obshub v1 revoked by key withdrawal: no trusted public key for caf33"
+    )
+
+
 def test_a_revocation_round_trips_through_its_file() -> None:
     made = Revocation(
         "caf33-obshub", 1, datetime(2026, 12, 7, 20, tzinfo=UTC), "fin à la demande", "hub-operator"

@@ -32,7 +32,7 @@ def test_normalise(period: str, cadence: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("period", "cadence", "message"),
     [
-        ("2026-13", "monthly", "expected YYYY-MM"),
+        ("2026-13", "monthly", "month 13 is not between 01 and 12"),
         ("2026-Q4", "monthly", "too coarse"),
         ("2026", "quarterly", "too coarse"),
         ("26-10", "monthly", "expected"),
@@ -99,5 +99,33 @@ def test_a_period_starts_at_midnight_utc() -> None:
 def test_the_instant_must_be_aware_and_the_period_well_formed() -> None:
     with pytest.raises(InstantError):
         check_period_started("2026-10", dt.datetime(2026, 12, 1))
-    with pytest.raises(PeriodError, match="expected YYYY-MM"):
+    with pytest.raises(PeriodError, match="month 13 is not between 01 and 12"):
         check_period_started("2026-13", DEC_1)
+    with pytest.raises(PeriodError, match="expected YYYY-MM"):
+        check_period_started("2026-1", DEC_1)
+
+
+@pytest.mark.parametrize(
+    ("period", "message"),
+    [
+        ("2026-13", "period '2026-13': month 13 is not between 01 and 12"),
+        ("2026-00", "period '2026-00': month 00 is not between 01 and 12"),
+        ("2026-Q5", "period '2026-Q5': quarter Q5 is not between Q1 and Q4"),
+        ("2026-Q0", "period '2026-Q0': quarter Q0 is not between Q1 and Q4"),
+        ("2026-1", "period '2026-1': expected YYYY-MM, YYYY-Qn or YYYY"),
+        ("2026-Q12", "period '2026-Q12': expected YYYY-MM, YYYY-Qn or YYYY"),
+    ],
+)
+def test_a_month_or_quarter_out_of_range_is_named(period: str, message: str) -> None:
+    # in the right form, only the month or quarter is wrong: say that, not the form
+    for cadence in ("monthly", "quarterly", "yearly"):
+        with pytest.raises(PeriodError) as refused:
+            normalise_period(period, cadence)
+        assert str(refused.value) == message
+        assert refused.value.reason == "bad_period"
+
+
+def test_a_period_to_come_has_its_own_reason_code() -> None:
+    with pytest.raises(PeriodError) as refused:
+        check_period_started("2027-06", DEC_1)
+    assert refused.value.reason == "future_period"

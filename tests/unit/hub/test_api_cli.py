@@ -35,6 +35,17 @@ def test_token_prints_the_token_once_and_stores_its_hash(state: Path) -> None:
     assert TokenStore(state / "access").verify(token) == "agora-le-bouscat"
 
 
+def test_the_token_alone_is_on_stdout_and_the_note_on_stderr(state: Path) -> None:
+    # `TOKEN=$(obshub access token CONSUMER)` must hold the token and nothing else
+    result = CliRunner().invoke(app, ["access", "token", "observatoire-bordeaux"])
+    assert result.exit_code == 0, result.output
+    token = result.stdout.removesuffix("\n")
+    assert result.stdout == f"{token}\n" and token.strip() == token and "\n" not in token
+    assert TokenStore(state / "access").verify(token) == "observatoire-bordeaux"
+    assert result.stderr.startswith("· token for observatoire-bordeaux, shown once")
+    assert token not in result.stderr
+
+
 def test_revoke_removes_the_token(state: Path) -> None:
     runner = CliRunner()
     token = runner.invoke(app, ["access", "token", "cabinet-etudes"]).stdout.strip()

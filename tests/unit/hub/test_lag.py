@@ -1,4 +1,4 @@
-from hub.stack.lag import compute_lag
+from hub.kafka_admin import compute_lag
 
 
 def test_lag_sums_partitions_and_counts_uncommitted_from_zero() -> None:

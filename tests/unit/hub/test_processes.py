@@ -1,4 +1,3 @@
-import socket
 import subprocess
 import sys
 import time
@@ -35,21 +34,3 @@ def test_read_pid_ignores_a_pid_without_the_marker(tmp_path: Path) -> None:
     finally:
         proc.kill()
         proc.wait()
-
-
-def test_port_checks() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen()
-        port = sock.getsockname()[1]
-        assert not processes.port_is_free("127.0.0.1", port)
-        assert processes.port_answers("127.0.0.1", port)
-
-
-def test_listening_ports_avoid_the_ephemeral_range() -> None:
-    low, high = processes._ephemeral_range()
-    ports = {processes.listening_port() for _ in range(20)}
-    assert all(
-        not low <= port <= high and processes.port_is_free("127.0.0.1", port) for port in ports
-    )
-    assert len(ports) > 1  # drawn at random: two stacks do not race for one port
