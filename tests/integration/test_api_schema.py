@@ -21,19 +21,15 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from kafka import KafkaProducer
 
-from contracts.principals import INDICATORS_TOPIC, RELEASES_TOPIC
 from hub.api.app import create_app
 from hub.api.auditing import MemoryAuditSink
 from hub.api.tokens import TokenStore
 from hub.api.view import ReleaseView
 from hub.settings import HubSettings
 from hub.stack import Stack
-from schemas.catalog import load_catalog
-from schemas.codec import encode_message
 from tests.security.support import running_service
-from tests.support.wire import release_record
+from tests.support.wire import publish_releases, release_record
 
 pytestmark = pytest.mark.integration
 
@@ -42,17 +38,8 @@ MAX_EXAMPLES = 30
 
 
 def publish_rows(stack: Stack) -> None:
-    schema = load_catalog().protocol("indicator_release")
     cells = [("iris", "330630101", 17.0), ("iris", "330630102", None), ("commune", "33063", 120.0)]
-    record = release_record("caf_allocataires", PERIOD, cells, "a91e0c0de0000000")
-    producer = KafkaProducer(**stack.credentials.get("hub").kafka_python_config(), acks="all")
-    try:
-        key = f"caf_allocataires|{PERIOD}".encode()
-        for topic in (RELEASES_TOPIC, INDICATORS_TOPIC):
-            producer.send(topic, encode_message(schema, record), key=key)
-        producer.flush(timeout=30)
-    finally:
-        producer.close()
+    publish_releases(stack, [release_record("caf_allocataires", PERIOD, cells, "a91e0c0de0000000")])
 
 
 @pytest.fixture(scope="module")

@@ -23,11 +23,9 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaTimeoutError
 
-from contracts.principals import AUDIT_TOPIC, INDICATORS_TOPIC, RELEASES_TOPIC, KafkaCredentials
+from contracts.principals import AUDIT_TOPIC, KafkaCredentials
 from hub.api.tokens import TokenStore
 from hub.stack import Stack
-from schemas.catalog import load_catalog
-from schemas.codec import encode_message
 from tests.security.support import (
     DEMO,
     HUB_OPERATOR,
@@ -36,7 +34,7 @@ from tests.security.support import (
     read_topics,
     rewrite_convention,
 )
-from tests.support.wire import release_record
+from tests.support.wire import publish_releases, release_record
 
 pytestmark = pytest.mark.integration
 
@@ -137,18 +135,11 @@ IRIS_CODE, COMMUNE_CODE = "330630101", "33063"
 @pytest.fixture(scope="module")
 def rows(kafka_stack: Stack) -> None:
     """A release per indicator, an IRIS row (secret) and a commune row, published as the hub."""
-    schema = load_catalog().protocol("indicator_release")
-    producer = KafkaProducer(**kafka_stack.credentials.get("hub").kafka_python_config(), acks="all")
-    try:
-        for indicator, period in PERIODS.items():
-            cells = [("iris", IRIS_CODE, None), ("commune", COMMUNE_CODE, 42.0)]
-            record = release_record(indicator, period, cells, secrets.token_hex(10))
-            key = f"{indicator}|{period}".encode()
-            for topic in (RELEASES_TOPIC, INDICATORS_TOPIC):
-                producer.send(topic, encode_message(schema, record), key=key)
-        producer.flush(timeout=30)
-    finally:
-        producer.close()
+    cells = [("iris", IRIS_CODE, None), ("commune", COMMUNE_CODE, 42.0)]
+    publish_releases(
+        kafka_stack,
+        [release_record(i, p, cells, secrets.token_hex(10)) for i, p in PERIODS.items()],
+    )
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from contracts.principals import INDICATORS_TOPIC, QUARANTINE_TOPIC, KafkaCreden
 from hub.published import flat_rows
 from hub.stack import Stack
 from schemas.catalog import load_catalog
-from schemas.codec import decode_message
+from schemas.codec import decode_message, encode_message
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "deploy" / "demo"
@@ -197,7 +197,7 @@ def release_record(
 ) -> dict[str, Any]:
     """An `indicator_release` record as the worker would write it: (level, code,
     value) per cell, None for a secret one; a count indicator (no denominator)."""
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)  # what timestamp-millis keeps
     return {
         "release_id": release_id,
         "indicator": indicator,
@@ -241,3 +241,19 @@ def release_record(
             for level, code, value in cells
         ],
     }
+
+
+def publish_releases(stack: Stack, records: Iterable[dict[str, Any]]) -> None:
+    """`indicator_release` records on `hub.releases` and `indicators`, as the hub."""
+    from contracts.principals import RELEASES_TOPIC
+
+    schema = CATALOG.protocol("indicator_release")
+    producer = KafkaProducer(**stack.credentials.get("hub").kafka_python_config(), acks="all")
+    try:
+        for record in records:
+            key = f"{record['indicator']}|{record['period']}".encode()
+            for topic in (RELEASES_TOPIC, INDICATORS_TOPIC):
+                producer.send(topic, encode_message(schema, record), key=key)
+        producer.flush(timeout=30)
+    finally:
+        producer.close()

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from connectors import cli
 from connectors.publish import publish_extract
+from tests.support.logs import restored_logging
 from tests.unit.connectors.test_publish import CAF, KEYS, NOW, extract
 
 
@@ -77,18 +78,8 @@ def test_a_project_error_of_any_package_is_one_line(tmp_path: Path) -> None:
 def chatty_kafka(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The Kafka client's loggers at DEBUG, as a process may have left them."""
     monkeypatch.delenv("OBSHUB_LOG_LEVEL", raising=False)
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    clients = {name: logging.getLogger(name).level for name in ("kafka", "aiokafka")}
-    for name in clients:
-        logging.getLogger(name).setLevel(logging.DEBUG)
-    yield
-    for handler in root.handlers[:]:
-        if handler not in handlers:
-            root.removeHandler(handler)
-    root.setLevel(level)
-    for name, was in clients.items():
-        logging.getLogger(name).setLevel(was)
+    with restored_logging(client_level=logging.DEBUG):
+        yield
 
 
 def unknown_dataset(tmp_path: Path) -> list[str]:

@@ -583,17 +583,17 @@ def test_no_register_without_an_audit_record(api: Api) -> None:
         assert CAF_APRIL.release_id not in response.text
 
 
-@pytest.mark.parametrize(
-    ("url", "params", "reason"),
-    [
-        ("/v1/indicators/no_such_indicator", {}, "unknown_indicator"),
-        ("/v1/releases", {"indicator": "no_such_indicator"}, "unknown_indicator"),
-        ("/v1/releases/0123456789abcdef", {}, "unknown_release"),
-        ("/v1/indicators/caf_allocataires", {"period": "2019-01"}, "unknown_period"),
-        ("/v1/indicators/rsa_pour_100_menages", {}, "unknown_period"),
-        ("/v1/indicators/caf_allocataires", {"code": "330631234"}, "unknown_code"),
-    ],
-)
+NOT_FOUND = [  # url, query, reason of the 404
+    ("/v1/indicators/no_such_indicator", {}, "unknown_indicator"),
+    ("/v1/releases", {"indicator": "no_such_indicator"}, "unknown_indicator"),
+    ("/v1/releases/0123456789abcdef", {}, "unknown_release"),
+    ("/v1/indicators/caf_allocataires", {"period": "2019-01"}, "unknown_period"),
+    ("/v1/indicators/rsa_pour_100_menages", {}, "unknown_period"),
+    ("/v1/indicators/caf_allocataires", {"code": "330631234"}, "unknown_code"),
+]
+
+
+@pytest.mark.parametrize(("url", "params", "reason"), NOT_FOUND)
 def test_404s(api: Api, url: str, params: dict[str, str], reason: str) -> None:
     headers = api.token("observatoire-bordeaux")
     response = api.client.get(url, params=params, headers=headers)

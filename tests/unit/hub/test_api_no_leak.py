@@ -34,7 +34,7 @@ from tests.unit.hub.api_support import (
     TERRITORY,
     AppClient,
 )
-from tests.unit.hub.test_api_app import CAF_APRIL, Clock, demo_view
+from tests.unit.hub.test_api_app import CAF_APRIL, NOT_FOUND, Clock, demo_view
 
 # What an operator writes in a revocation: it is for the parties, not for consumers.
 REVOCATION_REASON = "fin demandée par la CAF, voir /srv/obshub/courrier-2026-05.pdf"
@@ -236,17 +236,7 @@ def test_403_when_a_convention_expired(leaky: Leaky) -> None:
 # ---- 404 and 422
 
 
-@pytest.mark.parametrize(
-    ("url", "params", "reason"),
-    [
-        ("/v1/indicators/no_such_indicator", {}, "unknown_indicator"),
-        ("/v1/releases", {"indicator": "no_such_indicator"}, "unknown_indicator"),
-        ("/v1/releases/0123456789abcdef", {}, "unknown_release"),
-        ("/v1/indicators/caf_allocataires", {"period": "2019-01"}, "unknown_period"),
-        ("/v1/indicators/caf_allocataires", {"code": "330631234"}, "unknown_code"),
-        ("/v1/indicators/rsa_pour_100_menages", {}, "unknown_period"),
-    ],
-)
+@pytest.mark.parametrize(("url", "params", "reason"), NOT_FOUND)
 def test_404_answers(leaky: Leaky, url: str, params: dict[str, str], reason: str) -> None:
     headers = leaky.token("observatoire-bordeaux")
     leaky.get(url, 404, params=params, headers=headers, reason=reason)

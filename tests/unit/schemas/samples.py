@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from schemas.catalog import schema_root
 from schemas.model import DatasetSchema, FieldSpec
+from tests.support.wire import release_record
 
 HEADER_KEY = bytes(range(32))
 
@@ -97,56 +98,12 @@ def protocol_samples(fingerprint: bytes) -> dict[str, dict[str, Any]]:
             "rejected": {"outside_territory": 1},
             "accepted_at": at,
         },
-        "indicator_release": {
-            "release_id": "0123456789abcdef0123",
-            "indicator": "caf_bas_revenus_part",
-            "period": "2024-04",
-            "levels": ["iris", "commune"],
-            "replaces": None,
-            "rules": {
-                "method": "suppression",
-                "k": 11,
-                "complement": True,
-                "min_denominator": 50,
-                "secondary_suppression": True,
-            },
-            "check": {
-                "passed": True,
-                "secret_primary": 1,
-                "secret_secondary": 1,
-                "narrowest_interval": 14.0,
-            },
-            "sources": [
-                {
-                    "drop_id": "drop-1",
-                    "partner": "caf33",
-                    "dataset": "caf.allocataires",
-                    "period": "2024-04",
-                    "convention": "caf33-obshub",
-                    "convention_version": 1,
-                }
-            ],
-            "created_at": at,
-            "published_at": at,
-            "rows": [
-                {
-                    "level": "iris",
-                    "code": "330630101",
-                    "value": 12.5,
-                    "numerator": 25.0,
-                    "denominator": 200.0,
-                    "status": "ok",
-                },
-                {
-                    "level": "iris",
-                    "code": "330630102",
-                    "value": None,
-                    "numerator": None,
-                    "denominator": None,
-                    "status": "secret",
-                },
-            ],
-        },
+        "indicator_release": release_record(
+            "caf_bas_revenus_part",
+            "2024-04",
+            [("iris", "330630101", 12.5), ("iris", "330630102", None)],
+            "0123456789abcdef0123",
+        ),
         "receipt": {
             "drop_id": "d-1",
             "partner": "caf33",

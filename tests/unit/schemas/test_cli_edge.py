@@ -27,6 +27,7 @@ from hub.errors import (
 )
 from schemas.cli_edge import configure_logging, error_lines, fail, run_or_exit
 from schemas.errors import ObshubError, SchemaError, UnknownSchemaError
+from tests.support.logs import restored_logging
 
 SNAKE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
 # Every module that defines project errors: importing them registers the subclasses.
@@ -173,16 +174,8 @@ def test_the_access_errors_carry_the_apis_503_codes() -> None:
 def logging_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The root and client loggers as they were: this test process is shared."""
     monkeypatch.delenv("OBSHUB_LOG_LEVEL", raising=False)
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    clients = {name: logging.getLogger(name).level for name in ("kafka", "aiokafka")}
-    yield
-    for handler in root.handlers[:]:
-        if handler not in handlers:
-            root.removeHandler(handler)
-    root.setLevel(level)
-    for name, was in clients.items():
-        logging.getLogger(name).setLevel(was)
+    with restored_logging():
+        yield
 
 
 @pytest.mark.usefixtures("logging_state")
