@@ -25,6 +25,7 @@ from numpy.random import Generator
 
 from connectors.errors import ConnectorError
 from contracts.paths import DEMO_DIR, shown
+from contracts.periods import period_start
 
 DEFAULT_TERRITORY = DEMO_DIR / "territory"
 AGE_BANDS = ("0-14", "15-24", "25-39", "40-54", "55-64", "65-74", "75+")
@@ -207,7 +208,7 @@ def ccas_aides(
     rng: Generator, ids: Generator, t: DemoTerritory, n: int, period: str
 ) -> dict[str, Any]:
     where = _pick_iris(rng, t, n, t.households * (0.2 + t.deprivation * 2))
-    year, month = int(period[:4]), int(period[5:7]) if len(period) >= 7 else 1
+    year, month = period_start(period)
     first = dt.date(year, month, 1)
     days = rng.integers(0, 28, n)
     kind = rng.choice(
@@ -268,6 +269,7 @@ def generate_columns(
 ) -> dict[str, Any]:
     if dataset not in GENERATORS:
         raise GeneratorError(f"unknown dataset {dataset!r} (known: {', '.join(GENERATORS)})")
+    period_start(period)  # PeriodError, in one line, for a period in no known form
     territory = territory or load_demo_territory(DEFAULT_TERRITORY)
     # Identifiers come from a stream of their own, the same for every period,
     # so a household keeps its identifier from one month to the next.

@@ -101,3 +101,13 @@ def test_so_do_they_as_obshub_connector(tmp_path: Path) -> None:
     result = CliRunner().invoke(root, ["connector", *unknown_dataset(tmp_path)])
     assert result.exit_code == 1
     assert logging.getLogger("kafka").getEffectiveLevel() > logging.DEBUG
+
+
+@pytest.mark.parametrize("period", ["2026-13", "2026-Q5", "avril"])
+def test_generate_refuses_a_period_in_one_line(tmp_path: Path, period: str) -> None:
+    args = ["generate", "--dataset", "ccas.aides", "--rows", "5", "--period", period]
+    result = CliRunner().invoke(cli.app, [*args, "--out", str(tmp_path / "x.csv")])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stderr.startswith(f"obshub: error: period '{period}'")
+    assert len(result.stderr.splitlines()) == 1
