@@ -209,7 +209,6 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
     async def apply_conventions() -> None:
         """Where conventions stand now: gauges, topics followed, and the releases of the
         datasets whose conventions changed standing (at start: those an ended one holds)."""
-        await published_known.wait()
         now = utcnow()
         survey = ctx.conventions.survey(now)
         publish_convention_gauges(survey, ctx, metrics)
@@ -222,12 +221,12 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
             )
         first = not standings
         affected: set[str] = set()
+        starting = False
         if first:  # nothing to compare with: hold what an ended convention blocks
             affected = {
                 d for s in survey.representatives() if not s.in_force for d in s.convention.datasets
             }
-            if not published:  # a hub upgraded from per-cell rows: release what it holds
-                affected |= {entry["dataset"] for entry in store.values()}
+            starting = True
         for convention_id in sorted(set(current) | set(standings)):
             now_text, now_datasets = current.get(convention_id, ("", frozenset()))
             was_text, was_datasets = standings.get(convention_id, ("", frozenset()))
@@ -240,8 +239,11 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
             await emit.audit(convention_event(convention_id, standing, now, reason))
         standings.clear()
         standings.update(current)
-        await follower.follow(survey)
+        await follower.follow(survey)  # a new partner's topic, whatever else waits
         if store:
+            await published_known.wait()
+            if starting and not published:  # a hub upgraded from per-cell rows
+                affected |= {entry["dataset"] for entry in store.values()}
             for dataset in sorted(affected):
                 await release(dataset, None)
 
