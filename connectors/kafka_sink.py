@@ -16,9 +16,12 @@ MAX_REQUEST_BYTES = 1_000_000
 
 
 class KafkaPublishError(ConnectorError):
-    def __init__(self, creds: KafkaCredentials, topic: str, reason: str) -> None:
+    reason = "kafka_unavailable"
+
+    def __init__(self, creds: KafkaCredentials, topic: str, detail: str) -> None:
+        self.detail = detail
         super().__init__(
-            f"publishing to {topic} on {creds.bootstrap_servers} as {creds.username}: {reason}"
+            f"publishing to {topic} on {creds.bootstrap_servers} as {creds.username}: {detail}"
         )
 
 

@@ -24,14 +24,13 @@ from typing import Any
 import yaml
 
 from connectors.errors import ConnectorError
+from schemas.errors import PlacedError
 
 
-class MappingError(ConnectorError):
+class MappingError(PlacedError, ConnectorError):
     """The mapping file, or the extract's header against it, is wrong."""
 
-    def __init__(self, path: Path | None, reason: str) -> None:
-        self.path, self.reason = path, reason
-        super().__init__(f"{path}: {reason}" if path else reason)
+    reason = "bad_mapping"
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ MAX_PLAINTEXT_BYTES = 700_000  # a sealed chunk stays under Kafka's 1 MB message
 class PublishError(ConnectorError):
     """The drop cannot be published; says why in one line."""
 
+    reason = "not_published"
+
 
 class Sink(Protocol):
     def send(self, topic: str, key: bytes, value: bytes) -> None: ...

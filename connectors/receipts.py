@@ -28,6 +28,8 @@ from schemas.receipts import verify_receipt
 class ReceiptError(ConnectorError):
     """No usable receipt: the topic cannot be read, or none came in time."""
 
+    reason = "no_receipt"
+
 
 @dataclass(frozen=True)
 class HubVerdict:

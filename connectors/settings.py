@@ -21,18 +21,20 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.errors import ConnectorError
 from connectors.territory import load_iris_reference
 from contracts.keys import load_pseudonym_secret, load_sealing_public_key, load_signing_key
 from contracts.paths import DEMO_DIR, require_dir, require_file
 from contracts.principals import KafkaCredentials, load_credentials
+from schemas.errors import PlacedError
+from schemas.settings import ObshubSettings
 
 
-class KeyMaterialError(ConnectorError):
-    def __init__(self, where: str, reason: str) -> None:
-        super().__init__(f"{where}: {reason}")
+class KeyMaterialError(PlacedError, ConnectorError):
+    """A key, secret or credentials file the connector needs cannot be used."""
+
+    reason = "bad_key_material"
 
 
 def default_territory_file(data: dict[str, Any]) -> Path | None:
@@ -41,10 +43,8 @@ def default_territory_file(data: dict[str, Any]) -> Path | None:
     return candidate.resolve() if candidate.is_file() else None
 
 
-class ConnectorSettings(BaseSettings):
+class ConnectorSettings(ObshubSettings):
     """Where a partner's connector finds its broker, keys and secrets."""
-
-    model_config = SettingsConfigDict(env_prefix="OBSHUB_", frozen=True, extra="ignore")
 
     state_dir: Path = Path(".obshub")
     keys_dir: Path = Field(DEMO_DIR / "keys", description="trust store and the partner's keys")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from connectors.errors import ConnectorError
+from schemas.errors import PlacedError
 
 Cell = str | None
 Row = list[Cell] | None  # None: a row that could not be read at all (bad JSON line)
@@ -29,12 +30,10 @@ Row = list[Cell] | None  # None: a row that could not be read at all (bad JSON l
 SAMPLE_BYTES = 1 << 20
 
 
-class SourceError(ConnectorError):
+class SourceError(PlacedError, ConnectorError):
     """The extract cannot be read; names the file and what is wrong."""
 
-    def __init__(self, path: Path, reason: str) -> None:
-        self.path, self.reason = path, reason
-        super().__init__(f"{path}: {reason}")
+    reason = "unreadable_extract"
 
 
 @dataclass(frozen=True)

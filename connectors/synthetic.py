@@ -33,8 +33,11 @@ AGE_SHARES = (0.16, 0.15, 0.22, 0.18, 0.11, 0.09, 0.09)
 
 
 class GeneratorError(ConnectorError):
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"cannot generate: {reason}")
+    reason = "cannot_generate"
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(f"cannot generate: {detail}")
 
 
 @dataclass(frozen=True)

@@ -16,17 +16,17 @@ from pathlib import Path
 
 from connectors.errors import ConnectorError
 from connectors.sources import CsvSource, SourceError
+from schemas.errors import PlacedError
 
 IRIS_COLUMNS = ("CODE_IRIS", "DEPCOM")
 BATCH_ROWS = 10_000
 
 
-class TerritoryFileError(ConnectorError):
+class TerritoryFileError(PlacedError, ConnectorError):
     """The IRIS reference file cannot be used; names the file and what is wrong."""
 
-    def __init__(self, path: Path, reason: str) -> None:
-        self.path, self.reason = path, reason
-        super().__init__(f"territory file {path}: {reason}")
+    reason = "bad_territory_file"
+    label = "territory file"
 
 
 def load_iris_reference(path: Path) -> frozenset[str]:
@@ -36,7 +36,7 @@ def load_iris_reference(path: Path) -> frozenset[str]:
     except OSError as exc:
         raise TerritoryFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
     except SourceError as exc:
-        raise TerritoryFileError(path, exc.reason) from exc
+        raise TerritoryFileError(path, exc.detail) from exc
     absent = [name for name in IRIS_COLUMNS if name not in source.columns]
     if absent:
         raise TerritoryFileError(
@@ -52,7 +52,7 @@ def load_iris_reference(path: Path) -> frozenset[str]:
     except OSError as exc:
         raise TerritoryFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
     except SourceError as exc:
-        raise TerritoryFileError(path, exc.reason) from exc
+        raise TerritoryFileError(path, exc.detail) from exc
     if not codes:
         raise TerritoryFileError(path, "lists no IRIS")
     return frozenset(codes)

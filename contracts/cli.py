@@ -10,7 +10,6 @@ the CLI edge (`schemas.cli_edge`).
 
 from __future__ import annotations
 
-import os
 import secrets
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -33,6 +32,7 @@ from contracts.principals import check_principal_name
 from contracts.review import FileReport, check_files, format_reports, verify_file
 from contracts.revocation import load_revocations, write_revocation
 from contracts.revocation import revoke as make_revocation
+from contracts.settings import GovernanceSettings
 from contracts.signing import sign_file
 from schemas.cli_edge import fail, run_or_exit
 
@@ -49,8 +49,7 @@ app = typer.Typer(
 
 def default_keys_dir() -> Path:
     """`$OBSHUB_KEYS_DIR`, else the demo keys of this checkout."""
-    configured = os.environ.get(KEYS_ENV)
-    return Path(configured) if configured else DEMO_DIR / "keys"
+    return GovernanceSettings().keys_dir
 
 
 def _shown(path: Path) -> Path:
@@ -79,8 +78,7 @@ def parse_instant(text: str | None) -> datetime:
 
 def default_conventions_dir() -> Path:
     """`$OBSHUB_CONVENTIONS_DIR`, else the demo conventions of this checkout."""
-    configured = os.environ.get(CONVENTIONS_ENV)
-    return Path(configured) if configured else DEMO_DIR / "conventions"
+    return GovernanceSettings().conventions_dir
 
 
 KEYS_OPTION = typer.Option(

@@ -26,10 +26,9 @@ well-formed convention (unsigned, tampered, expired…) are not raised:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from contracts.problems import Problem, format_problems
-from schemas.errors import ObshubError
+from schemas.errors import ObshubError, PlacedError
 
 
 class ContractError(ObshubError):
@@ -89,12 +88,8 @@ class IndicatorBindingError(DocumentError):
     reason = "unbound_indicator"
 
 
-class KeyFileError(ContractError):
+class KeyFileError(PlacedError, ContractError):
     reason = "bad_key_file"
-
-    def __init__(self, path: Path, detail: str) -> None:
-        self.path, self.detail = path, detail
-        super().__init__(f"{path}: {detail}")
 
 
 class SigningError(ContractError):

@@ -51,6 +51,8 @@ def shown(path: Path) -> str:
 class MissingPathError(ContractError):
     """A directory or file a setting names, or its default, does not exist."""
 
+    reason = "missing_path"
+
     def __init__(self, what: str, path: Path, setting: str) -> None:
         self.what, self.path, self.setting = what, path, setting
         super().__init__(f"no {what} {shown(path)} (set {setting})")

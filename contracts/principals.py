@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contracts.errors import ContractError
+from schemas.errors import PlacedError
 
 HUB_PRINCIPAL = "hub"
 ADMIN_PRINCIPAL = "admin"
@@ -32,6 +33,8 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
 class PrincipalNameError(ContractError):
+    reason = "bad_principal_name"
+
     def __init__(self, name: str) -> None:
         self.name = name
         super().__init__(
@@ -40,10 +43,8 @@ class PrincipalNameError(ContractError):
         )
 
 
-class CredentialsFileError(ContractError):
-    def __init__(self, path: Path, reason: str) -> None:
-        self.path = path
-        super().__init__(f"{path}: {reason}")
+class CredentialsFileError(PlacedError, ContractError):
+    reason = "bad_credentials_file"
 
 
 def check_principal_name(name: str) -> str:

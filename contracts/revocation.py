@@ -37,18 +37,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from contracts.convention import Convention
 from contracts.errors import ContractError
 from contracts.signing import decode_signature, encode_signature
+from schemas.errors import PlacedError
 
 REVOKED_DIR = "revoked"
 SIGNING_CONTEXT = b"obshub/revocation/v1\x00"
 REASON_MAX = 500
 
 
-class RevocationError(ContractError):
+class RevocationError(PlacedError, ContractError):
     """A revocation file cannot be read, or a revocation cannot be made."""
 
-    def __init__(self, where: str, reason: str) -> None:
-        self.where, self.reason = where, reason
-        super().__init__(f"{where}: {reason}")
+    reason = "bad_revocation"
 
 
 @dataclass(frozen=True)
@@ -156,7 +155,7 @@ def load_revocations(conventions_dir: Path) -> tuple[list[Revocation], dict[Path
         except (OSError, UnicodeDecodeError) as exc:
             problems[path] = f"unreadable ({exc})"
         except RevocationError as exc:
-            problems[path] = exc.reason
+            problems[path] = exc.detail
     return revocations, problems
 
 

@@ -7,7 +7,6 @@ line and exit code 1 at the edge (`schemas.cli_edge`), and nowhere else.
 from __future__ import annotations
 
 import json
-import os
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -106,11 +105,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="machine-readable"
 
 
 @app.command()
-def provision(
-    admin_password_env: str = typer.Option(
-        "OBSHUB_ADMIN_PASSWORD", help="environment variable holding the admin password"
-    ),
-) -> None:
+def provision() -> None:
     """Apply the conventions as they stand now to a running broker.
 
     Users, topics and ACLs of the conventions in force are created; ACLs the
@@ -127,8 +122,8 @@ def provision(
 
     settings = HubSettings()
     stack = Stack(settings)
-    password = os.environ.get(admin_password_env)
-    if password:
+    if settings.admin_password is not None:
+        password = settings.admin_password.get_secret_value()
         admin = KafkaCredentials(settings.bootstrap_servers, ADMIN_PRINCIPAL, password)
         write_credentials(stack.credentials, admin)
     run_or_exit(stack.provision)

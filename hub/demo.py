@@ -56,8 +56,11 @@ EXTRACTS = (
 
 
 class DemoError(StackError):
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"demo: {reason}")
+    reason = "demo_failed"
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(f"demo: {detail}")
 
 
 def demo_month(today: dt.date) -> str:

@@ -25,7 +25,7 @@ the CLI edge (`schemas.cli_edge`) turns them into exit codes.
 
 from __future__ import annotations
 
-from schemas.errors import ObshubError
+from schemas.errors import ObshubError, PlacedError
 
 
 class HubError(ObshubError):
@@ -92,12 +92,9 @@ class ServiceStartError(StackError):
         super().__init__(f"the {service} did not start: {detail} (see {log_path})")
 
 
-class ProvisionError(StackError):
+class ProvisionError(PlacedError, StackError):
     reason = "provision_failed"
-
-    def __init__(self, what: str, detail: str) -> None:
-        self.what = what
-        super().__init__(f"could not provision {what}: {detail}")
+    label = "could not provision"
 
 
 class TerritoryError(HubError):

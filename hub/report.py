@@ -24,8 +24,11 @@ Labels = dict[str, str]
 
 
 class ReportError(HubError):
-    def __init__(self, url: str, reason: str) -> None:
-        super().__init__(f"cannot read the worker's metrics at {url}: {reason}")
+    reason = "metrics_unreadable"
+
+    def __init__(self, url: str, detail: str) -> None:
+        self.detail = detail
+        super().__init__(f"cannot read the worker's metrics at {url}: {detail}")
 
 
 @dataclass

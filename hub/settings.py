@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr
 
 from contracts.paths import DEMO_DIR, DEPLOY_DIR, PROJECT_ROOT, require_dir, require_file
+from contracts.settings import GovernanceSettings
 
 __all__ = ["GOVERNANCE_PATHS", "PROJECT_ROOT", "HubSettings"]
 
@@ -27,14 +27,12 @@ GOVERNANCE_PATHS = ("conventions_dir", "catalog_file", "keys_dir", "territory_di
 """What the worker and the access API read at start."""
 
 
-class HubSettings(BaseSettings):
+class HubSettings(GovernanceSettings):
     """Settings of every hub process (stack runner, worker, access API).
 
     Built once in an entry point and passed down; nothing reads the
     environment elsewhere.
     """
-
-    model_config = SettingsConfigDict(env_prefix="OBSHUB_", frozen=True, extra="ignore")
 
     state_dir: Path = Field(Path(".obshub"), description="logs, Kafka data, pids, credentials")
     deploy_dir: Path = Field(DEPLOY_DIR, description="pom, demo territory")
@@ -61,14 +59,16 @@ class HubSettings(BaseSettings):
 
     # Governance material: conventions, indicator catalog, trusted keys, territory.
     # Defaults: the checkout's deploy/demo, else ./deploy/demo (contracts.paths).
-    conventions_dir: Path = Field(DEMO_DIR / "conventions")
     catalog_file: Path = Field(DEMO_DIR / "indicators.yaml")
-    keys_dir: Path = Field(DEMO_DIR / "keys", description="trust store (<party>.pub)")
     sealing_key_file: Path | None = Field(None, description="default: <keys_dir>/hub.x25519")
     territory_dir: Path = Field(DEMO_DIR / "territory")
     hub_kafka_config: Path | None = Field(
         None,
         description="the hub's Kafka client properties file (a partner's is OBSHUB_KAFKA_CONFIG)",
+    )
+
+    admin_password: SecretStr | None = Field(
+        None, description="the Kafka admin's password, for `provision` on a broker of one's own"
     )
 
     # The hub operator: its Ed25519 key signs the receipts the worker sends partners.

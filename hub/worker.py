@@ -45,7 +45,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import os
 from typing import Any
 
 import faust
@@ -384,6 +383,5 @@ def run_worker(settings: HubSettings) -> None:
     ctx = load_context(settings)
     metrics = HubMetrics()
     app = create_app(settings, ctx, metrics)
-    level = os.environ.get("OBSHUB_LOG_LEVEL", "WARNING").upper()
-    worker = faust.Worker(app, loglevel=level, quiet=True)
+    worker = faust.Worker(app, loglevel=settings.log_level.upper(), quiet=True)
     worker.execute_from_commandline()

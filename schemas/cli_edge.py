@@ -17,7 +17,6 @@ imports nothing heavier than typer.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from collections.abc import Callable
 from typing import NoReturn, TypeVar
@@ -25,13 +24,12 @@ from typing import NoReturn, TypeVar
 import typer
 
 from schemas.errors import ObshubError
+from schemas.settings import ObshubSettings
 
 T = TypeVar("T")
 
 ERROR_PREFIX = "obshub: error: "
 ERROR_EXIT_CODE = 1
-LOG_LEVEL_ENV = "OBSHUB_LOG_LEVEL"
-DEFAULT_LOG_LEVEL = "WARNING"
 # The Kafka clients log every retry; obshub reports failures itself in one
 # line, so their own logs show only at OBSHUB_LOG_LEVEL=DEBUG.
 CLIENT_LOGGERS = ("kafka", "aiokafka")
@@ -74,7 +72,7 @@ def configure_logging(level: str | None = None) -> None:
     The Kafka clients' loggers are set here whatever the root logger already
     was: silent unless `level` is DEBUG. Idempotent: each verb group that
     talks to Kafka calls it again, so it holds however the verb is reached."""
-    name = (level or os.environ.get(LOG_LEVEL_ENV) or DEFAULT_LOG_LEVEL).upper()
+    name = (level or ObshubSettings().log_level).upper()
     logging.basicConfig(
         level=name,
         format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",

@@ -1,6 +1,7 @@
 """Errors of the wire layer, and `ObshubError`, the root of every project error.
 
 ObshubError                  root of the errors of schemas, contracts, connectors, hub, bench
+ ├─ PlacedError              an error about one place (file, key, setting): `where: detail`
  └─ SchemaError              (the tree below; `ContractError`, `ConnectorError`,
                              `HubError` and `BenchError` are its siblings)
 
@@ -41,18 +42,33 @@ class ObshubError(Exception):
     reason: str = "obshub_error"
 
 
+class PlacedError(ObshubError):
+    """An error about one place (a file, a key, a setting): `where` and `detail`.
+
+    Its text is `<label> <where>: <detail>` (`label` may be empty, `where`
+    None when the place is unknown). Each package's errors of this kind
+    derive from it and from their package's root, e.g.
+    `class KeyFileError(PlacedError, ContractError)`, and keep their own
+    `reason` code: `detail` is free text, `reason` never is.
+    """
+
+    label = ""
+
+    def __init__(self, where: object, detail: str) -> None:
+        self.where, self.detail = where, detail
+        place = " ".join(str(part) for part in (self.label, where) if part)
+        super().__init__(f"{place}: {detail}" if place else detail)
+
+
 class SchemaError(ObshubError):
     """Root of every error raised by `schemas`."""
 
     reason = "schema_error"
 
 
-class CatalogError(SchemaError):
+class CatalogError(PlacedError, SchemaError):
     reason = "bad_catalog"
-
-    def __init__(self, source: str, detail: str) -> None:
-        self.source, self.detail = source, detail
-        super().__init__(f"schema file {source}: {detail}")
+    label = "schema file"
 
 
 class UnknownSchemaError(SchemaError):
@@ -99,12 +115,8 @@ class MalformedBlockError(SchemaError):
         super().__init__(f"malformed record block ({schema}): {reason}: {detail}")
 
 
-class KeyFormatError(SchemaError):
+class KeyFormatError(PlacedError, SchemaError):
     reason = "bad_key"
-
-    def __init__(self, what: str, detail: str) -> None:
-        self.what, self.detail = what, detail
-        super().__init__(f"{what}: {detail}")
 
 
 class SealError(SchemaError):

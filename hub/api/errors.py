@@ -12,9 +12,8 @@ Each has the `reason` code the API answers 503 with; only `hub.api.app`
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from hub.errors import HubError
+from schemas.errors import PlacedError
 
 
 class AccessError(HubError):
@@ -23,20 +22,14 @@ class AccessError(HubError):
     reason = "access_unavailable"
 
 
-class TokenStoreError(AccessError):
+class TokenStoreError(PlacedError, AccessError):
     reason = "token_store_unavailable"
-
-    def __init__(self, path: Path, detail: str) -> None:
-        self.path, self.detail = path, detail
-        super().__init__(f"token store {path}: {detail}")
+    label = "token store"
 
 
-class GovernanceError(AccessError):
+class GovernanceError(PlacedError, AccessError):
     reason = "governance_unavailable"
-
-    def __init__(self, what: str, detail: str) -> None:
-        self.what, self.detail = what, detail
-        super().__init__(f"cannot read {what}: {detail}")
+    label = "cannot read"
 
 
 class AuditUnavailableError(AccessError):

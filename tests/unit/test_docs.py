@@ -124,7 +124,12 @@ def test_the_readme_gives_the_csv_header_the_api_writes() -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["hub.settings:HubSettings", "connectors.settings:ConnectorSettings"]
+    "module",
+    [
+        "hub.settings:HubSettings",
+        "connectors.settings:ConnectorSettings",
+        "contracts.settings:GovernanceSettings",
+    ],
 )
 def test_the_readme_names_every_setting(module: str) -> None:
     import importlib
@@ -140,3 +145,36 @@ def test_the_readme_names_every_setting(module: str) -> None:
         if not any(f"`{prefix}{field.upper()}`" in row for row in rows)
     ]
     assert missing == [], f"settings of {name} missing from the README's settings tables"
+
+
+# Reading the environment: `os.environ.get(…)`, `os.environ[…]`, `os.getenv(…)`.
+ENV_READ = re.compile(r"os\.environ\.get\(|os\.environ\[|os\.getenv\(")
+
+
+def test_only_the_settings_classes_read_the_environment() -> None:
+    readers = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for package in ("schemas", "contracts", "connectors", "hub")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if ENV_READ.search(line)
+    ]
+    assert readers == [], "read OBSHUB_* through a settings class instead"
+
+
+def test_every_obshub_variable_the_code_names_is_a_setting() -> None:
+    from connectors.settings import ConnectorSettings
+    from hub.settings import HubSettings
+
+    fields = {
+        f"OBSHUB_{name.upper()}"
+        for settings in (HubSettings, ConnectorSettings)
+        for name in settings.model_fields
+    }
+    named = {
+        variable
+        for package in ("schemas", "contracts", "connectors", "hub")
+        for path in (ROOT / package).rglob("*.py")
+        for variable in re.findall(r"\bOBSHUB_[A-Z0-9_]+\b", path.read_text())
+    }
+    assert sorted(named - fields) == []

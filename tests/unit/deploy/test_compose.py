@@ -54,12 +54,10 @@ def test_obshub_variables_are_settings() -> None:
 
     fields = {f"OBSHUB_{name.upper()}" for name in HubSettings.model_fields}
     fields |= {f"OBSHUB_{name.upper()}" for name in ConnectorSettings.model_fields}
-    # read by entry points themselves: the log level, and `provision`'s admin password
-    connector_only = {"OBSHUB_LOG_LEVEL", "OBSHUB_ADMIN_PASSWORD"}
     for name, service in SERVICES.items():
         for variable in service.get("environment", {}):
             if variable.startswith("OBSHUB_") and name not in ("kafka", "grafana"):
-                assert variable in fields | connector_only, f"{name}: {variable}"
+                assert variable in fields, f"{name}: {variable}"
     for variable, value in SERVICES["worker"]["environment"].items():
         if value.startswith("/opt/obshub/"):  # files the image carries from the repository
             assert (ROOT / value.removeprefix("/opt/obshub/")).exists(), variable

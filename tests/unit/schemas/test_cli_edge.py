@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -34,6 +35,7 @@ SNAKE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
 ERROR_MODULES = [
     "schemas.errors",
     "contracts.errors",
+    "contracts.paths",
     "contracts.periods",
     "contracts.principals",
     "contracts.revocation",
@@ -143,6 +145,41 @@ def test_every_project_error_class_has_a_reason_code() -> None:
     assert len(classes) > 40
     for cls in classes:
         assert isinstance(cls.reason, str) and SNAKE.fullmatch(cls.reason), cls
+
+
+# Where one class stands for several reasons, each instance says which.
+REASON_PER_INSTANCE = {
+    "DropRejected",
+    "MalformedMessageError",
+    "MalformedBlockError",
+    "PeriodError",
+}
+# Roots and bases: a reason of their own only for errors raised as themselves.
+BASES = {"PlacedError", "StackError", "AccessError", "DisclosureError", "DocumentError"}
+
+
+def test_each_error_class_says_its_own_reason_not_its_packages() -> None:
+    for module in ERROR_MODULES:
+        importlib.import_module(module)
+    roots = {SchemaError, ContractError, ConnectorError, HubError, BenchError}
+    classes = [
+        c
+        for c in subclasses(ObshubError)
+        if c not in roots and not c.__module__.startswith("tests.")
+    ]
+    inherited = sorted(
+        c.__name__
+        for c in classes
+        if "reason" not in vars(c) and c.__name__ not in REASON_PER_INSTANCE | BASES
+    )
+    assert inherited == []
+    free_text = [
+        c.__name__
+        for c in classes
+        if c.__name__ not in REASON_PER_INSTANCE
+        and "reason" in inspect.signature(c.__init__).parameters
+    ]
+    assert free_text == []
 
 
 @pytest.mark.parametrize(
