@@ -1,6 +1,6 @@
 """A private obshub stack for the bench: Kafka on free ports in a temporary state dir.
 
-Like the test suite's `stack_settings` (tests/conftest.py), so the bench never
+Settings from `hub.stack.private_settings`, as the test suite's, so the bench never
 touches a running demo (`.obshub/`, port 9092). The worker is started only
 when the runs need it; the access API is not started (no run reads it).
 """
@@ -10,28 +10,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from hub.settings import HubSettings
-from hub.stack import Stack
-from hub.stack.processes import listening_port, terminate
+from hub.stack import Stack, private_settings
+from hub.stack.processes import terminate
 from hub.stack.services import services
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "deploy" / "demo"
-
-
-def free_port() -> int:
-    """A port to listen on, outside the ephemeral range (see `listening_port`)."""
-    return listening_port()
-
-
-def private_settings(state_dir: Path) -> HubSettings:
-    return HubSettings(
-        state_dir=state_dir,
-        kafka_port=free_port(),
-        controller_port=free_port(),
-        api_port=free_port(),
-        metrics_port=free_port(),
-    )
 
 
 def start_kafka(state_dir: Path) -> Stack:

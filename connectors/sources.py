@@ -255,15 +255,13 @@ class XlsxSource:
 
 
 def json_cell(value: Any) -> Cell:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    """A JSON value as CSV text: as a spreadsheet's, objects and lists kept as
+    JSON text (validation rejects them with a reason), strings unstripped."""
     if isinstance(value, (dict, list)):
-        return json.dumps(value)  # kept as text: validation rejects it with a reason
-    return str(value)
+        return json.dumps(value)
+    if isinstance(value, str):
+        return value
+    return spreadsheet_cell(value)
 
 
 class JsonLinesSource:

@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -147,25 +148,34 @@ def party_of_key_file(path: Path) -> str:
         raise KeyFileError(path, f"cannot tell the party from the file name: {exc}") from exc
 
 
+def _load_pem(path: Path, kind: Any, algorithm: str) -> Any:
+    """The key of `kind` in a PEM file: PKCS#8 (unencrypted) for a private key,
+    SubjectPublicKeyInfo for a public one; `KeyFileError` if it is anything else."""
+    private = kind in (Ed25519PrivateKey, X25519PrivateKey)
+    try:
+        if private:
+            key: object = serialization.load_pem_private_key(_read(path), password=None)
+        else:
+            key = serialization.load_pem_public_key(_read(path))
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        form = (
+            "an unencrypted PKCS#8 PEM private" if private else "a SubjectPublicKeyInfo PEM public"
+        )
+        raise KeyFileError(path, f"not {form} key") from exc
+    if not isinstance(key, kind):
+        raise KeyFileError(path, f"not an {algorithm} key but {type(key).__name__}")
+    return key
+
+
 def load_signing_key(path: Path) -> Ed25519PrivateKey:
     """An Ed25519 private key from a PKCS#8 PEM file."""
-    try:
-        key = serialization.load_pem_private_key(_read(path), password=None)
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise KeyFileError(path, "not an unencrypted PKCS#8 PEM private key") from exc
-    if not isinstance(key, Ed25519PrivateKey):
-        raise KeyFileError(path, f"not an Ed25519 key but {type(key).__name__}")
+    key: Ed25519PrivateKey = _load_pem(path, Ed25519PrivateKey, "Ed25519")
     return key
 
 
 def load_verify_key(path: Path) -> Ed25519PublicKey:
     """An Ed25519 public key from a SubjectPublicKeyInfo PEM file."""
-    try:
-        key = serialization.load_pem_public_key(_read(path))
-    except (ValueError, UnsupportedAlgorithm) as exc:
-        raise KeyFileError(path, "not a SubjectPublicKeyInfo PEM public key") from exc
-    if not isinstance(key, Ed25519PublicKey):
-        raise KeyFileError(path, f"not an Ed25519 key but {type(key).__name__}")
+    key: Ed25519PublicKey = _load_pem(path, Ed25519PublicKey, "Ed25519")
     return key
 
 
@@ -220,21 +230,11 @@ def write_sealing_key(
 
 def load_sealing_private_key(path: Path) -> X25519PrivateKey:
     """The hub's X25519 private key (PKCS#8 PEM), to open sealed chunks."""
-    try:
-        key = serialization.load_pem_private_key(_read(path), password=None)
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise KeyFileError(path, "not an unencrypted PKCS#8 PEM private key") from exc
-    if not isinstance(key, X25519PrivateKey):
-        raise KeyFileError(path, f"not an X25519 key but {type(key).__name__}")
+    key: X25519PrivateKey = _load_pem(path, X25519PrivateKey, "X25519")
     return key
 
 
 def load_sealing_public_key(path: Path) -> X25519PublicKey:
     """The hub's X25519 public key (SubjectPublicKeyInfo PEM), to seal chunks to."""
-    try:
-        key = serialization.load_pem_public_key(_read(path))
-    except (ValueError, UnsupportedAlgorithm) as exc:
-        raise KeyFileError(path, "not a SubjectPublicKeyInfo PEM public key") from exc
-    if not isinstance(key, X25519PublicKey):
-        raise KeyFileError(path, f"not an X25519 key but {type(key).__name__}")
+    key: X25519PublicKey = _load_pem(path, X25519PublicKey, "X25519")
     return key

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import argparse
 import random
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,17 +24,7 @@ from contracts.loading import load_indicator_catalog
 from hub.aggregation import ChunkKey, aggregate_chunk, place_records, selections_for
 from hub.geography import Territory, load_territory
 from schemas.catalog import load_catalog
-
-FOYERS = ("isole", "monoparent", "couple_sans_enfant", "couple_avec_enfants")
-
-
-def best_seconds(action: Callable[[], object], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        best = min(best, time.perf_counter() - start)
-    return best
+from schemas.codec_bench import best_seconds, sample_allocataire
 
 
 def sample_points(territory: Territory, count: int, seed: int) -> tuple[Any, Any]:
@@ -55,22 +44,11 @@ def sample_records(
     lons, lats = sample_points(territory, rows, seed)
     records: list[dict[str, Any]] = []
     for i in range(rows):
-        pseudonym = f"{rng.getrandbits(256):064x}"
         if location == "iris":
-            records.append(
-                {
-                    "matricule": pseudonym,
-                    "iris": rng.choice(iris),
-                    "age_responsable": rng.randrange(18, 100),
-                    "type_foyer": rng.choice(FOYERS),
-                    "nb_enfants": rng.randrange(0, 6),
-                    "bas_revenus": rng.randrange(2),
-                    "rsa": rng.randrange(2),
-                    "aah": rng.choice((0, 1, None)),
-                    "aide_logement": rng.randrange(2),
-                }
-            )
-        elif location == "lonlat":
+            records.append(sample_allocataire(rng, rng.choice(iris)))
+            continue
+        pseudonym = f"{rng.getrandbits(256):064x}"
+        if location == "lonlat":
             records.append(
                 {
                     "identifiant": pseudonym,

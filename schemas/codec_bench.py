@@ -26,28 +26,32 @@ from schemas.sealing import DropSealer, generate_hub_keypair
 FOYERS = ("isole", "monoparent", "couple_sans_enfant", "couple_avec_enfants")
 
 
+def sample_allocataire(rng: random.Random, iris: str) -> dict[str, Any]:
+    """One `caf.allocataires` wire record in `iris`: a 64-hex pseudonym, random values."""
+    return {
+        "matricule": f"{rng.getrandbits(256):064x}",
+        "iris": iris,
+        "age_responsable": rng.randrange(18, 100),
+        "type_foyer": rng.choice(FOYERS),
+        "nb_enfants": rng.randrange(0, 6),
+        "bas_revenus": rng.randrange(2),
+        "rsa": rng.randrange(2),
+        "aah": rng.choice((0, 1, None)),
+        "aide_logement": rng.randrange(2),
+    }
+
+
 def sample_allocataires(rows: int, seed: int = 1) -> list[dict[str, Any]]:
     """Wire records as a connector sends them: 64-hex pseudonyms, a few nulls."""
     rng = random.Random(seed)
     records = []
     for _ in range(rows):
-        records.append(
-            {
-                "matricule": f"{rng.getrandbits(256):064x}",
-                "iris": f"33063{rng.randrange(1, 120):04d}",
-                "age_responsable": rng.randrange(18, 100),
-                "type_foyer": rng.choice(FOYERS),
-                "nb_enfants": rng.randrange(0, 6),
-                "bas_revenus": rng.randrange(2),
-                "rsa": rng.randrange(2),
-                "aah": rng.choice((0, 1, None)),
-                "aide_logement": rng.randrange(2),
-            }
-        )
+        records.append(sample_allocataire(rng, f"33063{rng.randrange(1, 120):04d}"))
     return records
 
 
 def best_seconds(action: Callable[[], object], repeat: int) -> float:
+    """The shortest of `repeat` timed runs of `action` (s): the least disturbed one."""
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()

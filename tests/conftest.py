@@ -15,26 +15,16 @@ from pathlib import Path
 import pytest
 
 from hub.settings import HubSettings
-from hub.stack import Stack
+from hub.stack import Stack, private_settings
 from hub.stack.processes import listening_port
 
-
-def free_port() -> int:
-    """A port to listen on, outside the ephemeral range (see `listening_port`)."""
-    return listening_port()
+free_port = listening_port  # a port to listen on, outside the ephemeral range
 
 
 def stack_settings(state_dir: Path) -> HubSettings:
-    """Settings for a private stack under `state_dir` on free ports."""
-    return HubSettings(
-        state_dir=state_dir,
-        kafka_port=free_port(),
-        controller_port=free_port(),
-        api_port=free_port(),
-        metrics_port=free_port(),
-        kafka_heap="384m",
-        audit_sign_s=2.0,  # signed audit chain heads within seconds
-    )
+    """Settings for a private stack under `state_dir` on free ports; the audit
+    chain heads are signed within seconds."""
+    return private_settings(state_dir, kafka_heap="384m", audit_sign_s=2.0)
 
 
 @pytest.fixture(scope="session")

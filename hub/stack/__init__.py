@@ -3,6 +3,6 @@
 `obshub up` / `down` / `status` are thin wrappers over `Stack`.
 """
 
-from hub.stack.runner import Stack, StackStatus
+from hub.stack.runner import Stack, StackStatus, private_settings
 
-__all__ = ["Stack", "StackStatus"]
+__all__ = ["Stack", "StackStatus", "private_settings"]

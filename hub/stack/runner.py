@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from contracts.principals import ADMIN_PRINCIPAL, KafkaCredentials
@@ -237,3 +238,16 @@ class Stack:
             worker=ServiceStatus(known["worker"].running_pid(), self.settings.metrics_url),
             api=ServiceStatus(known["api"].running_pid(), self.settings.api_url),
         )
+
+
+def private_settings(state_dir: Path, **overrides: Any) -> HubSettings:
+    """Settings of a stack of one's own under `state_dir`, every port a free one:
+    what the test suite and the bench run, never touching a running demo."""
+    return HubSettings(
+        state_dir=state_dir,
+        kafka_port=processes.listening_port(),
+        controller_port=processes.listening_port(),
+        api_port=processes.listening_port(),
+        metrics_port=processes.listening_port(),
+        **overrides,
+    )

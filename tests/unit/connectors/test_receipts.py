@@ -16,6 +16,7 @@ from contracts.keys import load_signing_key, load_trust_store
 from schemas.catalog import load_catalog
 from schemas.codec import encode_message
 from schemas.receipts import sign_receipt
+from tests.unit.schemas.samples import protocol_samples
 
 ROOT = Path(__file__).resolve().parents[3]
 KEYS = ROOT / "deploy" / "demo" / "keys"
@@ -27,21 +28,10 @@ NOW = dt.datetime(2026, 11, 1, 12, tzinfo=dt.UTC)
 
 def receipt(drop_id: str = "d1", signer: str = "hub-operator", **changes: Any) -> bytes:
     record = {
+        **protocol_samples(b"")["receipt"],
         "drop_id": drop_id,
-        "partner": "caf33",
-        "convention_id": "caf33-obshub",
-        "convention_version": 1,
-        "dataset": "caf.allocataires",
-        "period": "2026-10",
-        "outcome": "rejected",
-        "repeat": False,
-        "reason": "bad_signature",
         "detail": "not signed by this partner's key",
-        "records_aggregated": 0,
         "records_rejected": {"drop_rejected": 40},
-        "at": NOW,
-        "signer": "hub-operator",
-        "signature": b"",
     }
     signed = sign_receipt(record, load_signing_key(KEYS / f"{signer}.key"), SCHEMA)
     return encode_message(SCHEMA, {**signed, **changes})

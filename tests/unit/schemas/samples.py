@@ -16,6 +16,21 @@ from tests.support.wire import release_record
 HEADER_KEY = bytes(range(32))
 
 
+def caf_record() -> dict[str, Any]:
+    """One valid `caf.allocataires` v1 record, a fresh dict each call."""
+    return {
+        "matricule": "ab" * 32,
+        "iris": "330630101",
+        "age_responsable": 41,
+        "type_foyer": "monoparent",
+        "nb_enfants": 2,
+        "bas_revenus": 1,
+        "rsa": 0,
+        "aah": None,
+        "aide_logement": 1,
+    }
+
+
 def field_values(spec: FieldSpec, identifier: bool) -> st.SearchStrategy[Any]:
     """Values a connector may put in this field once field policies applied."""
     values: st.SearchStrategy[Any]

@@ -17,7 +17,7 @@ from schemas.codec import decode_block, encode_block
 from schemas.errors import InvalidRecordError
 from schemas.model import DatasetSchema
 
-from .samples import records
+from .samples import caf_record, records
 
 CATALOG = load_catalog()
 SCHEMAS = [CATALOG.dataset(d, v) for d in CATALOG.datasets() for v in CATALOG.versions(d)]
@@ -87,28 +87,12 @@ def test_doubles_even_signed_zero_and_nan(value: float) -> None:
 
 
 def test_text_beyond_the_length_table_and_unicode() -> None:
-    rows = [dict(records_caf(), matricule="é" * 700), dict(records_caf(), matricule="x" * 2000)]
+    rows = [dict(caf_record(), matricule="é" * 700), dict(caf_record(), matricule="x" * 2000)]
     assert writer(CAF).write(rows) == fastavro_block(CAF, rows)
 
 
-def records_caf() -> dict[str, Any]:
-    return {
-        "matricule": "ab" * 32,
-        "iris": "330630101",
-        "age_responsable": 41,
-        "type_foyer": "monoparent",
-        "nb_enfants": 2,
-        "bas_revenus": 1,
-        "rsa": 0,
-        "aah": None,
-        "aide_logement": 1,
-    }
-
-
 def test_memo_dropped_for_distinct_values_keeps_the_bytes() -> None:
-    rows = [
-        dict(records_caf(), matricule=f"{i:064x}", age_responsable=i % 120) for i in range(9000)
-    ]
+    rows = [dict(caf_record(), matricule=f"{i:064x}", age_responsable=i % 120) for i in range(9000)]
     w = writer(CAF)
     for start in range(0, 9000, 3000):
         block = rows[start : start + 3000]
@@ -126,11 +110,11 @@ def test_memo_dropped_for_distinct_values_keeps_the_bytes() -> None:
     ],
 )
 def test_declines_what_fastavro_must_judge(change: dict[str, Any]) -> None:
-    assert writer(CAF).write([records_caf(), dict(records_caf(), **change)]) is None
+    assert writer(CAF).write([caf_record(), dict(caf_record(), **change)]) is None
 
 
 def test_declines_missing_fields_mappings_and_empty_blocks() -> None:
-    row = records_caf()
+    row = caf_record()
     del row["rsa"]
     assert writer(CAF).write([row]) is None
     assert writer(CAF).write([]) is None
@@ -138,7 +122,7 @@ def test_declines_missing_fields_mappings_and_empty_blocks() -> None:
     class Record(dict[str, Any]):
         pass
 
-    assert writer(CAF).write([Record(records_caf())]) is None
+    assert writer(CAF).write([Record(caf_record())]) is None
 
 
 def test_schemas_with_other_kinds_of_field_are_left_to_fastavro() -> None:
@@ -171,5 +155,5 @@ def test_encode_block_round_trips_and_still_refuses_bad_records() -> None:
     assert block == fastavro_block(ccas, rows)
     assert decode_block(ccas, block, 2) == rows
     with pytest.raises(InvalidRecordError) as caught:
-        encode_block(CAF, [records_caf(), dict(records_caf(), age_responsable="41")])
+        encode_block(CAF, [caf_record(), dict(caf_record(), age_responsable="41")])
     assert caught.value.index == 1

@@ -17,24 +17,14 @@ from schemas.errors import (
     UnknownFingerprintError,
 )
 
-from .samples import protocol_samples, records
+from .samples import caf_record, protocol_samples, records
 
 CATALOG = load_catalog()
 CAF = CATALOG.dataset("caf.allocataires", 1)
 SAMPLES = protocol_samples(CAF.fingerprint)
 HEADER = CATALOG.protocol("drop_header")
 MESSAGE_REASONS = {"bad_marker", "truncated", "trailing_bytes", "bad_body", "out_of_domain"}
-VALID_CAF = {
-    "matricule": "ab" * 32,
-    "iris": "330630101",
-    "age_responsable": 41,
-    "type_foyer": "monoparent",
-    "nb_enfants": 2,
-    "bas_revenus": 1,
-    "rsa": 0,
-    "aah": None,
-    "aide_logement": 1,
-}
+VALID_CAF = caf_record()
 
 
 @pytest.mark.parametrize("name", CATALOG.protocols())
