@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -190,6 +191,45 @@ def audit_verify(
     typer.echo(verdict.line())
     if not verdict.whole:
         raise typer.Exit(1)
+
+
+territory_app = typer.Typer(
+    help="The territory: IRIS, QPV, EPCI and zones from the official IGN, INSEE and ANCT files.",
+    no_args_is_help=True,
+)
+app.add_typer(territory_app, name="territory")
+MANIFEST_ARGUMENT = typer.Argument(
+    ..., help="the territory manifest (YAML) naming the downloaded files and the communes"
+)
+
+
+@territory_app.command("build")
+def territory_build(
+    manifest: Path = MANIFEST_ARGUMENT,
+    out: Path | None = typer.Option(
+        None, "--out", help="the territory directory to write (default: $OBSHUB_TERRITORY_DIR)"
+    ),
+) -> None:
+    """Read and check the official files a manifest names, then write the hub's
+    territory directory (IRIS, levels, atoms of the overlay)."""
+    needs_the_hub()
+    from hub.territory_build import build_territory, load_manifest, write_territory
+
+    target = out or HubSettings().territory_dir
+    built = run_or_exit(lambda: build_territory(load_manifest(manifest)))
+    written = run_or_exit(lambda: write_territory(built, target))
+    typer.echo(built.summary())
+    _say(f"wrote {len(written)} files to {target}")
+
+
+@territory_app.command("check")
+def territory_check(manifest: Path = MANIFEST_ARGUMENT) -> None:
+    """Read and check the files a manifest names, write nothing; say what they make."""
+    needs_the_hub()
+    from hub.territory_build import build_territory, load_manifest
+
+    built = run_or_exit(lambda: build_territory(load_manifest(manifest)))
+    typer.echo(built.summary())
 
 
 access_app = typer.Typer(help="Bearer tokens of the access API's consumers.", no_args_is_help=True)

@@ -1,14 +1,32 @@
-"""The territory: IRIS, their communes, their polygons and the grid-to-IRIS table.
+"""The territory: IRIS, their communes, the levels above them, the atoms, the grid.
 
-`load_territory(directory)` reads the three files of a territory directory
-once (formats in deploy/demo/territory/README.md):
+`load_territory(directory)` reads a territory directory once (formats in
+docs/territory.md; `obshub territory build` writes one from the official
+IGN, INSEE and ANCT files):
 
 - `iris.csv`: `CODE_IRIS;LIB_IRIS;TYP_IRIS;DEPCOM;LIBCOM`, optionally
   `P_POP;P_MEN` (population, households), `;` or `,` separated, UTF-8;
 - `iris.geojson`: one WGS84 (lon/lat) Polygon or MultiPolygon feature per
   IRIS, property `CODE_IRIS`;
-- `carreaux.csv`: `carreau;CODE_IRIS;poids`, each 200 m grid cell's share
-  per IRIS.
+- `carreaux.csv` (optional): `carreau;CODE_IRIS;poids`, each 200 m grid
+  cell's share per IRIS;
+- `territory.json` (optional): the levels published and what each is made
+  of (`iris`: whole IRIS; `atoms`: pieces of IRIS); without it, `iris` and
+  `commune`;
+- `areas.csv` (optional): `level;code;name;CODE_IRIS`, the areas of the
+  levels above commune (one row per member IRIS for a level made of IRIS,
+  one row with no IRIS for a level made of atoms);
+- `atoms.geojson` (optional): the overlay of every published geography, one
+  WGS84 feature per atom (`atom`, `CODE_IRIS`, `qpv`, one property per
+  polygon zone level, `area_m2`); without it, each IRIS is one atom.
+
+Levels. `iris`, `commune` and the levels made of whole IRIS (`epci`, zones
+given as IRIS lists) are unions of IRIS; `qpv`, `commune_hors_qpv` (the
+atoms of a commune outside every QPV) and zones given as polygons are
+unions of atoms. Every area of every level is an exact union of atoms, and
+a record placed in an atom (a point) counts in every area holding it; a
+record placed in an IRIS only (an IRIS code, a grid cell) counts in the
+levels made of IRIS only.
 
 and checks that they agree (every IRIS has exactly one polygon, every
 polygon and every weighted IRIS is listed, each cell's weights sum to 1).
@@ -35,17 +53,24 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike
-from shapely.geometry import MultiPolygon, Point, Polygon, shape
+from shapely.geometry import MultiPolygon, Polygon, shape
 
 from hub.errors import TerritoryError
 
 IRIS_FILE = "iris.csv"
 POLYGONS_FILE = "iris.geojson"
 CARREAUX_FILE = "carreaux.csv"
+AREAS_FILE = "areas.csv"
+ATOMS_FILE = "atoms.geojson"
+MANIFEST_FILE = "territory.json"
+AREA_COLUMNS = ("level", "code", "name", "CODE_IRIS")
+IRIS_MADE, ATOM_MADE = "iris", "atoms"
+BASE_LEVELS = {"iris": IRIS_MADE, "commune": IRIS_MADE}
 
 IRIS_CODE = re.compile(r"^(?:[0-9]{2}|2[AB])[0-9]{7}$")
 COMMUNE_CODE = re.compile(r"^(?:[0-9]{2}|2[AB])[0-9]{3}$")
@@ -85,6 +110,10 @@ class Territory:
         polygons: Mapping[str, Polygon | MultiPolygon],
         carreaux: Mapping[str, Sequence[tuple[str, float]]],
         source: str = "<territory>",
+        *,
+        levels: Mapping[str, str] | None = None,
+        areas: Iterable[tuple[str, str, str, str]] = (),
+        atoms: Sequence[tuple[AtomUnit, Polygon | MultiPolygon]] | None = None,
     ) -> None:
         self._units: dict[str, IrisUnit] = {}
         for unit in sorted(units, key=lambda u: u.code):
@@ -108,11 +137,31 @@ class Territory:
         self._communes = dict(sorted(self._communes.items()))
         # Tree positions follow code order: the smallest hit is the smallest code.
         self._geometries = np.array([polygons[code] for code in self._codes], dtype=object)
-        self._tree = shapely.STRtree(self._geometries)
         self._carreaux = {
             carreau: _carreau(carreau, weights, set(self._units), source)
             for carreau, weights in sorted(carreaux.items())
         }
+        if atoms is None:
+            atoms = [(AtomUnit(code, code), polygons[code]) for code in self._codes]
+        self._atoms: dict[str, AtomUnit] = {}
+        for atom, _ in sorted(atoms, key=lambda pair: pair[0].id):
+            if atom.iris not in self._units:
+                raise TerritoryError(source, f"atom {atom.id}: IRIS {atom.iris} is not listed")
+            if atom.id in self._atoms:
+                raise TerritoryError(source, f"atom {atom.id} is given twice")
+            self._atoms[atom.id] = atom
+        self._atom_ids: tuple[str, ...] = tuple(self._atoms)  # sorted
+        shapes = {atom.id: shape for atom, shape in atoms}
+        self._atom_geometries = np.array([shapes[a] for a in self._atom_ids], dtype=object)
+        self._tree = shapely.STRtree(self._atom_geometries)
+        self._iris_atoms: dict[str, tuple[str, ...]] = {}
+        for atom in self._atoms.values():
+            self._iris_atoms[atom.iris] = (*self._iris_atoms.get(atom.iris, ()), atom.id)
+        without = [code for code in self._codes if code not in self._iris_atoms]
+        if without:
+            raise TerritoryError(source, f"IRIS without atom: {_few(without)}")
+        self._levels = dict(levels or BASE_LEVELS)
+        self._areas = self._index_areas(areas, source)
 
     # ---- reference data
 
@@ -146,17 +195,102 @@ class Territory:
         unit = self._units.get(iris)
         return unit.commune if unit else None
 
+    # ---- levels, areas, atoms
+
+    def _index_areas(
+        self, rows: Iterable[tuple[str, str, str, str]], source: str
+    ) -> dict[str, dict[str, AreaUnit]]:
+        for level, kind in self._levels.items():
+            if kind not in (IRIS_MADE, ATOM_MADE):
+                raise TerritoryError(source, f"level {level}: made of {kind!r}, not iris or atoms")
+        names: dict[tuple[str, str], str] = {}
+        members: dict[tuple[str, str], list[str]] = {}
+        for level, code, name, iris in rows:
+            if level not in self._levels or level in BASE_LEVELS:
+                raise TerritoryError(source, f"area {level} {code}: not a level of the territory")
+            names.setdefault((level, code), name or code)
+            if iris:
+                if iris not in self._units:
+                    raise TerritoryError(source, f"{level} {code}: IRIS {iris} is not listed")
+                members.setdefault((level, code), []).append(iris)
+        index: dict[str, dict[str, AreaUnit]] = {level: {} for level in self._levels}
+
+        def add(level: str, code: str, name: str, atoms: Iterable[str]) -> None:
+            ids = tuple(sorted(atoms))
+            if not ids:
+                raise TerritoryError(source, f"{level} {code}: no atom lies in it")
+            iris = tuple(sorted({self._atoms[a].iris for a in ids}))
+            index[level][code] = AreaUnit(level, code, name, ids, iris)
+
+        for code in self._codes:
+            add("iris", code, self._units[code].name, self._iris_atoms[code])
+        for commune, codes in self._communes.items():
+            name = self.commune_name(commune) or commune
+            add("commune", commune, name, (a for c in codes for a in self._iris_atoms[c]))
+        for (level, code), name in sorted(names.items()):
+            if self._levels[level] == IRIS_MADE:
+                held = members.get((level, code), [])
+                add(level, code, name, (a for c in held for a in self._iris_atoms[c]))
+            elif level == "qpv":
+                add(level, code, name, (a.id for a in self._atoms.values() if a.qpv == code))
+            else:
+                add(
+                    level,
+                    code,
+                    name,
+                    (a.id for a in self._atoms.values() if (level, code) in a.zones),
+                )
+        if "commune_hors_qpv" in self._levels:
+            for commune, codes in self._communes.items():
+                outside = [
+                    a for c in codes for a in self._iris_atoms[c] if self._atoms[a].qpv is None
+                ]
+                if outside:
+                    name = f"{self.commune_name(commune)} hors QPV"
+                    add("commune_hors_qpv", commune, name, outside)
+        return index
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        """Every level the territory publishes, `iris` and `commune` first."""
+        return tuple(self._levels)
+
+    def made_of_iris(self, level: str) -> bool:
+        """Whether every area of `level` is a union of whole IRIS."""
+        return self._levels.get(level) == IRIS_MADE
+
+    def areas(self, level: str) -> tuple[AreaUnit, ...]:
+        """The areas of a level, sorted by code; empty for a level it lacks."""
+        return tuple(self._areas.get(level, {}).values())
+
+    def area(self, level: str, code: str) -> AreaUnit | None:
+        return self._areas.get(level, {}).get(code)
+
+    @property
+    def atoms(self) -> tuple[str, ...]:
+        """Every atom id, sorted (an IRIS nothing cuts is one atom named by its code)."""
+        return self._atom_ids
+
+    def atom(self, atom_id: str) -> AtomUnit | None:
+        return self._atoms.get(atom_id)
+
+    def atoms_of_iris(self, code: str) -> tuple[str, ...]:
+        return self._iris_atoms.get(code, ())
+
     # ---- points
 
     def locate_point(self, lon: float, lat: float) -> str | None:
         """The IRIS containing a WGS84 point (boundary: smallest code), or None."""
-        if not (math.isfinite(lon) and math.isfinite(lat)):
-            return None
-        hits = self._tree.query(Point(lon, lat), predicate="intersects")
-        return self._codes[int(hits.min())] if hits.size else None
+        return self.locate_points([lon], [lat])[0]
 
     def locate_points(self, lons: ArrayLike, lats: ArrayLike) -> list[str | None]:
-        """`locate_point` for many points at once, in one spatial-index query."""
+        """The IRIS of many WGS84 points at once (`locate_atoms`, then their IRIS)."""
+        atoms = self._atoms
+        return [None if a is None else atoms[a].iris for a in self.locate_atoms(lons, lats)]
+
+    def locate_atoms(self, lons: ArrayLike, lats: ArrayLike) -> list[str | None]:
+        """The atom of each WGS84 point, in one spatial-index query; on a shared
+        boundary, the smallest atom id (so the smallest IRIS code)."""
         x = np.asarray(lons, dtype=np.float64)
         y = np.asarray(lats, dtype=np.float64)
         if x.shape != y.shape or x.ndim != 1:
@@ -173,13 +307,13 @@ class Territory:
                 first = np.ones(inputs.shape[0], dtype=bool)
                 first[1:] = inputs[1:] != inputs[:-1]
                 found[finite[inputs[first]]] = hits[first]
-        codes = self._codes
-        return [codes[i] if i >= 0 else None for i in found.tolist()]
+        ids = self._atom_ids
+        return [ids[i] if i >= 0 else None for i in found.tolist()]
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
         """(min lon, min lat, max lon, max lat) of every polygon."""
-        minx, miny, maxx, maxy = shapely.total_bounds(self._geometries).tolist()
+        minx, miny, maxx, maxy = shapely.total_bounds(self._atom_geometries).tolist()
         return minx, miny, maxx, maxy
 
     # ---- grid cells
@@ -240,17 +374,79 @@ def _few(codes: Sequence[str]) -> str:
 
 
 def load_territory(directory: Path) -> Territory:
-    """Read and check `iris.csv`, `iris.geojson` and `carreaux.csv` of a directory."""
+    """Read and check the files of a territory directory (the optional ones when present)."""
     units = load_iris_list(directory / IRIS_FILE)
     polygons = load_polygons(directory / POLYGONS_FILE)
-    carreaux = load_carreaux(directory / CARREAUX_FILE)
-    return Territory(units, polygons, carreaux, source=str(directory))
+    carreaux_path = directory / CARREAUX_FILE
+    carreaux = load_carreaux(carreaux_path) if carreaux_path.exists() else {}
+    levels = dict(BASE_LEVELS)
+    manifest_path = directory / MANIFEST_FILE
+    if manifest_path.exists():
+        levels = load_levels(manifest_path)
+    areas_path = directory / AREAS_FILE
+    areas = [
+        (row["level"], row["code"], row["name"], row["CODE_IRIS"])
+        for _, row in (csv_rows(areas_path, AREA_COLUMNS) if areas_path.exists() else [])
+    ]
+    atoms_path = directory / ATOMS_FILE
+    atoms = load_atoms(atoms_path, levels) if atoms_path.exists() else None
+    return Territory(
+        units, polygons, carreaux, source=str(directory), levels=levels, areas=areas, atoms=atoms
+    )
+
+
+def load_levels(path: Path) -> dict[str, str]:
+    """Level -> what it is made of (`iris` or `atoms`), from `territory.json`."""
+    try:
+        levels = json.loads(_read(path))["levels"]
+        if not isinstance(levels, dict):
+            raise TypeError("levels is not a mapping")
+    except (ValueError, TypeError, KeyError) as exc:
+        raise TerritoryError(str(path), f"no `levels` mapping ({exc})") from exc
+    if list(levels)[:2] != ["iris", "commune"]:
+        raise TerritoryError(str(path), "the levels must begin with iris and commune")
+    return {str(level): str(kind) for level, kind in levels.items()}
+
+
+def load_atoms(
+    path: Path, levels: Mapping[str, str]
+) -> list[tuple[AtomUnit, Polygon | MultiPolygon]]:
+    """The atoms of `atoms.geojson`, with their polygons (WGS84)."""
+    zone_levels = [
+        level
+        for level, kind in levels.items()
+        if kind == ATOM_MADE and level not in ("qpv", "commune_hors_qpv")
+    ]
+    atoms = []
+    for where, properties, geometry in _features(path):
+        atom_id, iris = properties.get("atom"), properties.get("CODE_IRIS")
+        if (
+            not isinstance(atom_id, str)
+            or not isinstance(iris, str)
+            or not atom_id.startswith(iris)
+        ):
+            raise TerritoryError(str(path), f"{where}: no `atom` id beginning with its CODE_IRIS")
+        zones = tuple((level, properties.get(level)) for level in zone_levels)
+        area = properties.get("area_m2")
+        atoms.append(
+            (
+                AtomUnit(
+                    atom_id,
+                    iris,
+                    properties.get("qpv"),
+                    zones,
+                    float(area) if isinstance(area, int | float) else None,
+                ),
+                geometry,
+            )
+        )
+    return atoms
 
 
 def load_iris_list(path: Path) -> list[IrisUnit]:
     """The IRIS list in INSEE's columns (population columns optional)."""
     units: list[IrisUnit] = []
-    for line, row in _csv_rows(path, IRIS_COLUMNS):
+    for line, row in csv_rows(path, IRIS_COLUMNS):
         code, commune = row["CODE_IRIS"], row["DEPCOM"]
         if not IRIS_CODE.match(code):
             raise TerritoryError(str(path), f"CODE_IRIS {code!r} is not an IRIS code", line)
@@ -272,6 +468,19 @@ def load_iris_list(path: Path) -> list[IrisUnit]:
 
 def load_polygons(path: Path) -> dict[str, Polygon | MultiPolygon]:
     """CODE_IRIS → polygon from a GeoJSON FeatureCollection (WGS84)."""
+    polygons: dict[str, Polygon | MultiPolygon] = {}
+    for where, properties, geometry in _features(path):
+        code = properties.get("CODE_IRIS")
+        if not isinstance(code, str) or not IRIS_CODE.match(code):
+            raise TerritoryError(str(path), f"{where}: CODE_IRIS {code!r} is not an IRIS code")
+        if code in polygons:
+            raise TerritoryError(str(path), f"{where}: IRIS {code} has a second feature")
+        polygons[code] = geometry
+    return polygons
+
+
+def _features(path: Path) -> list[tuple[str, dict[str, Any], Polygon | MultiPolygon]]:
+    """(where, properties, valid polygon) of each feature of a GeoJSON FeatureCollection."""
     try:
         document = json.loads(_read(path))
         features = document["features"]
@@ -279,33 +488,33 @@ def load_polygons(path: Path) -> dict[str, Polygon | MultiPolygon]:
             raise TypeError("not a FeatureCollection")
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise TerritoryError(str(path), f"not a GeoJSON FeatureCollection ({exc})") from exc
-    polygons: dict[str, Polygon | MultiPolygon] = {}
+    found = []
     for number, feature in enumerate(features, start=1):
         where = f"feature {number}"
         try:
-            code = feature["properties"]["CODE_IRIS"]
+            properties = feature["properties"]
             geometry = shape(feature["geometry"])
+            if not isinstance(properties, dict):
+                raise TypeError("properties is not an object")
         except (TypeError, KeyError, ValueError, AttributeError, IndexError) as exc:
-            raise TerritoryError(str(path), f"{where}: no CODE_IRIS or no geometry") from exc
+            raise TerritoryError(str(path), f"{where}: no properties or no geometry") from exc
         except shapely.errors.ShapelyError as exc:
             raise TerritoryError(str(path), f"{where}: unreadable geometry ({exc})") from exc
-        if not isinstance(code, str) or not IRIS_CODE.match(code):
-            raise TerritoryError(str(path), f"{where}: CODE_IRIS {code!r} is not an IRIS code")
+        label = properties.get("atom") or properties.get("CODE_IRIS")
+        where = f"{where} ({label})" if isinstance(label, str) else where
         if not isinstance(geometry, Polygon | MultiPolygon) or geometry.is_empty:
-            raise TerritoryError(str(path), f"{where} ({code}): not a (Multi)Polygon")
+            raise TerritoryError(str(path), f"{where}: not a (Multi)Polygon")
         if not geometry.is_valid:
             reason = shapely.is_valid_reason(geometry)
-            raise TerritoryError(str(path), f"{where} ({code}): invalid polygon ({reason})")
-        if code in polygons:
-            raise TerritoryError(str(path), f"{where}: IRIS {code} has a second feature")
-        polygons[code] = geometry
-    return polygons
+            raise TerritoryError(str(path), f"{where}: invalid polygon ({reason})")
+        found.append((where, properties, geometry))
+    return found
 
 
 def load_carreaux(path: Path) -> dict[str, list[tuple[str, float]]]:
     """carreau → [(CODE_IRIS, poids), …] from the grid-to-IRIS table."""
     carreaux: dict[str, list[tuple[str, float]]] = {}
-    for line, row in _csv_rows(path, CARREAU_COLUMNS):
+    for line, row in csv_rows(path, CARREAU_COLUMNS):
         carreau = row["carreau"]
         if not CARREAU_CODE.match(carreau):
             raise TerritoryError(str(path), f"carreau {carreau!r} is not a 200 m grid id", line)
@@ -328,8 +537,9 @@ def _read(path: Path) -> str:
         raise TerritoryError(str(path), f"unreadable ({exc})") from exc
 
 
-def _csv_rows(path: Path, required: Sequence[str]) -> list[tuple[int, dict[str, str]]]:
-    """(line number, row) of a `;`- or `,`-separated file with a header row."""
+def csv_rows(path: Path, required: Sequence[str]) -> list[tuple[int, dict[str, str]]]:
+    """(line number, row) of a `;`- or `,`-separated UTF-8 file with a header row
+    holding `required`; `TerritoryError` naming the file and line otherwise."""
     text = _read(path)
     header = text.split("\n", 1)[0]
     delimiter = ";" if ";" in header else ","
@@ -372,3 +582,28 @@ def _count(value: str | None, path: Path, line: int, column: str) -> int | None:
     if number < 0:
         raise TerritoryError(str(path), f"{column} {value!r} is negative", line)
     return number
+
+
+# ---- levels and atoms
+
+
+@dataclass(frozen=True)
+class AtomUnit:
+    """A piece of one IRIS that no published boundary cuts."""
+
+    id: str
+    iris: str
+    qpv: str | None = None
+    zones: tuple[tuple[str, str | None], ...] = ()  # (polygon level, zone code or None)
+    area_m2: float | None = None
+
+
+@dataclass(frozen=True)
+class AreaUnit:
+    """An area of a level: its code, its name, and the atoms it is the union of."""
+
+    level: str
+    code: str
+    name: str
+    atoms: tuple[str, ...]
+    iris: tuple[str, ...]  # the IRIS it meets (all of each, for a level made of IRIS)

@@ -242,7 +242,7 @@ CASES: list[tuple[str, str, str, str]] = [
         "not a (Multi)Polygon",
         "a point",
     ),
-    ("iris.geojson", geojson([{"type": "Feature"}]), "no CODE_IRIS", "no properties"),
+    ("iris.geojson", geojson([{"type": "Feature"}]), "no properties", "no properties"),
     ("carreaux.csv", CARREAUX_CSV.replace("0.750000", "0.700000"), "sum to", "weights"),
     ("carreaux.csv", CARREAUX_CSV.replace("0.750000", "trois"), "not a number", "poids"),
     ("carreaux.csv", CARREAUX_CSV.replace(TOP, "330029999"), "not listed", "unknown IRIS"),
@@ -263,13 +263,21 @@ def test_garbled_territory_files(
     assert isinstance(caught.value, HubError)
 
 
-@pytest.mark.parametrize("name", ["iris.csv", "iris.geojson", "carreaux.csv"])
+@pytest.mark.parametrize("name", ["iris.csv", "iris.geojson"])
 def test_missing_territory_file(tmp_path: Path, name: str) -> None:
     directory = write_synthetic(tmp_path / "territory")
     (directory / name).unlink()
     with pytest.raises(TerritoryError, match="file not found") as caught:
         load_territory(directory)
     assert caught.value.path.endswith(name)
+
+
+def test_a_territory_without_grid_table_has_no_grid_cells(tmp_path: Path) -> None:
+    directory = write_synthetic(tmp_path / "territory")
+    (directory / "carreaux.csv").unlink()
+    territory = load_territory(directory)
+    assert territory.carreaux == ()
+    assert territory.iris == (LEFT, RIGHT, TOP)
 
 
 def test_comma_separated_and_bom_files_load(tmp_path: Path) -> None:
