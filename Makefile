@@ -34,7 +34,9 @@ tools:
 jars: $(STAMP)
 	$(BIN)/python -c "from hub.settings import HubSettings; from hub.stack import Stack; Stack(HubSettings()).ensure_jars()"
 
+# The demo territory is built from its official-format sources, then the demo runs on it.
 demo: $(STAMP) jars
+	$(BIN)/obshub territory build deploy/demo/territory/sources/territory.yaml --out deploy/demo/territory
 	$(BIN)/obshub demo
 
 down: $(STAMP)

@@ -31,9 +31,10 @@ Points and grid cells are placed by the hub only.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import repeat
 from operator import itemgetter
 from typing import Any, cast
@@ -41,7 +42,7 @@ from typing import Any, cast
 from connectors.mapping import ColumnMapping
 from connectors.pseudonymise import Pseudonymiser
 from connectors.sources import RowBatch
-from contracts.convention import DatasetTerms, FieldPolicy, Policy
+from contracts.convention import Crs, DatasetTerms, FieldPolicy, Policy
 from schemas.model import DatasetSchema, FieldSpec
 
 EXAMPLE_ROWS = 5
@@ -50,6 +51,8 @@ OUTSIDE_TERRITORY = "outside_territory"  # an IRIS of a commune the convention d
 UNKNOWN_IRIS = "unknown_iris"  # an IRIS of a covered commune missing from the reference list
 
 Converter = Callable[[str | None], Any]
+
+POINT_FIELDS = ("lon", "lat")  # the fields of a dataset of points (`obshub.location: lonlat`)
 
 
 class RowReject(Exception):  # control flow inside one batch; never escapes `validate`
@@ -338,6 +341,7 @@ class RowValidator:
     location_field: str | None  # an `iris` field checked against the territory
     column_readers: tuple[ColumnReader, ...] = ()  # the readers, column by column
     reference: frozenset[str] | None = None  # the territory's IRIS codes, when shipped
+    points_crs: str | None = None  # the CRS the extract's lon/lat hold, when not WGS84
 
     @classmethod
     def compile(
@@ -356,6 +360,11 @@ class RowValidator:
             for name, policy in terms.fields.items()
             if policy.policy is not Policy.DROP and name in dataset.fields
         }
+        projected = dataset.location == "lonlat" and terms.crs is not Crs.WGS84
+        specs = dict(dataset.fields)
+        if projected:  # metres, not degrees: bounded once turned into WGS84 (`_reproject`)
+            for name in POINT_FIELDS:
+                specs[name] = replace(specs[name], minimum=None, maximum=None)
         required_fields = [name for name, spec in dataset.fields.items() if not spec.nullable]
         # every field the convention lets through must be in the extract: a
         # silently missing column would skew every indicator built on it
@@ -365,7 +374,7 @@ class RowValidator:
                 name,
                 columns[name],
                 _compile_field(
-                    dataset.fields[name],
+                    specs[name],
                     policy,
                     mapping.values.get(name, {}),
                     pseudonymiser,
@@ -383,6 +392,7 @@ class RowValidator:
             location_field="iris" if dataset.location == "iris" else None,
             column_readers=tuple(ColumnReader(*reader) for reader in readers),
             reference=reference,
+            points_crs=str(terms.crs) if projected else None,
         )
 
     def validate(self, batch: RowBatch, tally: Tally) -> list[dict[str, Any]]:
@@ -449,6 +459,8 @@ class RowValidator:
                 for i, value in enumerate(values):
                     if type(value) is _Refused and i not in refused:
                         refused[i] = value.reason
+        if self.points_crs is not None and all(name in columns for name in POINT_FIELDS):
+            self._reproject(columns, refused)
         location = self.location_field
         if location is not None:
             places = columns[location]
@@ -458,6 +470,30 @@ class RowValidator:
                     if i not in refused and place in misplaced:
                         refused[i] = misplaced[place]
         return columns, refused
+
+    def _reproject(self, columns: dict[str, list[Any]], refused: dict[int, str]) -> None:
+        """The extract's points (in `points_crs`) as WGS84 lon/lat, in place, in one
+        call; a point that lands outside the schema's bounds is refused."""
+        from pyproj import Transformer
+
+        xs, ys = columns["lon"], columns["lat"]
+        rows = [
+            i
+            for i, (x, y) in enumerate(zip(xs, ys, strict=True))
+            if i not in refused and isinstance(x, float) and isinstance(y, float)
+        ]
+        if not rows:
+            return
+        to_wgs84 = Transformer.from_crs(self.points_crs, "EPSG:4326", always_xy=True)
+        lons, lats = to_wgs84.transform([xs[i] for i in rows], [ys[i] for i in rows])
+        for i, lon, lat in zip(rows, lons, lats, strict=True):
+            xs[i], ys[i] = float(lon), float(lat)
+            for name, value in (("lon", lon), ("lat", lat)):
+                spec = self.dataset.fields[name]
+                low = -math.inf if spec.minimum is None else spec.minimum
+                high = math.inf if spec.maximum is None else spec.maximum
+                if not (math.isfinite(value) and low <= value <= high):
+                    refused.setdefault(i, f"out_of_domain:{name}")
 
     def _misplaced(self, places: Iterable[Any]) -> dict[str, str]:
         """Reason per IRIS code among `places` that the hub would not place: its commune

@@ -14,7 +14,9 @@ same key (the partner's drop trailers, for one): a signature over a
 convention can never pass for another kind of signature, nor the reverse.
 Consequence to know: a new model field, or a changed default, changes the
 canonical form of every convention, so existing signatures stop verifying
-until the parties sign again. That is deliberate.
+until the parties sign again. That is deliberate, with one exception: the
+fields of `LATER_DATASET_FIELDS` (a dataset's `crs`) are left out while
+they hold their default, so adding them broke no signature.
 """
 
 from __future__ import annotations
@@ -38,9 +40,19 @@ def _nfc(value: Any) -> Any:
     return value
 
 
+# Fields added to the model after conventions were signed: left out of the
+# canonical form while they hold their default, so that every convention signed
+# before them still verifies, and signed like any other field once set.
+LATER_DATASET_FIELDS = {"crs": "EPSG:4326"}
+
+
 def canonical_content(convention: Convention) -> dict[str, Any]:
     """The convention's content without its signatures, as JSON-ready data."""
     data: dict[str, Any] = _nfc(convention.model_dump(mode="json", exclude={"signatures"}))
+    for terms in data.get("datasets", {}).values():
+        for name, default in LATER_DATASET_FIELDS.items():
+            if terms.get(name) == default:
+                del terms[name]
     return data
 
 

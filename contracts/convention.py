@@ -79,6 +79,13 @@ class Channel(StrEnum):
     KAFKA = "kafka"
 
 
+class Crs(StrEnum):
+    """The coordinate reference systems a partner may give points in."""
+
+    WGS84 = "EPSG:4326"  # longitude, latitude in degrees
+    LAMBERT93 = "EPSG:2154"  # RGF93 / Lambert-93: x, y in metres (metropolitan France)
+
+
 class Policy(StrEnum):
     PSEUDONYMISE = "pseudonymise"
     KEEP = "keep"
@@ -165,6 +172,9 @@ class DatasetTerms(BaseModel):
     cadence: Cadence
     territory: tuple[CommuneCode, ...] = Field(min_length=1)
     fields: dict[FieldName, FieldPolicy] = Field(min_length=1)
+    # For a dataset of points (lon, lat): the CRS of the partner's extract. The
+    # connector sends WGS84 whatever it reads, so the wire never changes.
+    crs: Crs = Crs.WGS84
 
     @field_validator("schema_versions", mode="before")
     @classmethod

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from contracts.convention import DatasetId, FieldName, IndicatorId, Text
 from contracts.filters import Condition, matches_all, parse_where
@@ -38,8 +38,23 @@ _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
 class Level(StrEnum):
+    """The levels every territory built from the official files may have; a
+    territory adds its own zones (e.g. `quartier`) under names of their own."""
+
     IRIS = "iris"
     COMMUNE = "commune"
+    QPV = "qpv"
+    COMMUNE_HORS_QPV = "commune_hors_qpv"
+    EPCI = "epci"
+
+
+LevelName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+_LEVEL_ORDER = [level.value for level in Level]
+
+
+def level_order(level: str) -> tuple[int, str]:
+    """Sort key of levels: the built-in ones from the finest, then the territory's own."""
+    return (_LEVEL_ORDER.index(level), "") if level in _LEVEL_ORDER else (len(_LEVEL_ORDER), level)
 
 
 class Selection(BaseModel):
@@ -78,7 +93,7 @@ class Indicator(BaseModel):
     numerator: Selection
     denominator: Selection | None = None
     scale: int | float = Field(default=1, gt=0)
-    levels: tuple[Level, ...] = Field(min_length=1)
+    levels: tuple[LevelName, ...] = Field(min_length=1)
 
     @field_validator("levels", mode="before")
     @classmethod
@@ -86,8 +101,7 @@ class Indicator(BaseModel):
         if isinstance(value, list | tuple):
             if len(set(value)) != len(value):
                 raise ValueError("a level is listed twice")
-            order = [level.value for level in Level]
-            return sorted(value, key=lambda v: order.index(v) if v in order else len(order))
+            return sorted(value, key=lambda v: level_order(str(v)))
         return value
 
     @property

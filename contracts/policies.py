@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from contracts.convention import Convention, DatasetTerms, FieldPolicy, Policy
+from contracts.convention import Convention, Crs, DatasetTerms, FieldPolicy, Policy
 from contracts.errors import FieldPolicyError
 from contracts.problems import Problem
 from contracts.status import convention_problem
@@ -43,6 +43,7 @@ class PolicyCode(StrEnum):
     IDENTIFIER_IN_CLEAR = "identifier_in_clear"
     LOCATION_NOT_KEPT = "location_not_kept"
     MEASURE_NOT_KEPT = "measure_not_kept"
+    CRS_WITHOUT_POINTS = "crs_without_points"
 
 
 def is_numeric(spec: FieldSpec) -> bool:
@@ -113,6 +114,15 @@ def _terms_problems(
     schemas = [catalog.dataset(dataset_id, v) for v in versions]
     if not schemas:
         return problems
+    if terms.crs is not Crs.WGS84 and any(s.location != "lonlat" for s in schemas):
+        problems.append(
+            problem(
+                ("crs",),
+                PolicyCode.CRS_WITHOUT_POINTS,
+                f"crs {terms.crs} applies to datasets of points (lon, lat); "
+                f"{dataset_id} is placed otherwise",
+            )
+        )
     everywhere = {name for schema in schemas for name in schema.fields}
     for name in terms.fields:
         if name not in everywhere:

@@ -2,10 +2,12 @@
 
 The hub's per-drop work, as plain functions over decoded records:
 
-1. `place_records` gives each record its IRIS from the dataset's location
-   (`obshub.location`): an `iris` code is looked up in the territory, a
-   `lonlat` point goes through point-in-polygon (one vectorised query per
-   chunk), a `carreau` is re-aggregated to one IRIS (below). A record that
+1. `place_records` gives each record its place from the dataset's location
+   (`obshub.location`): an `iris` code is looked up in the territory (the
+   place is the IRIS), a `lonlat` point goes through point-in-polygon (one
+   vectorised query per chunk; the place is the atom of the territory's
+   overlay holding it, so the point counts in its IRIS and in its QPV or
+   zone alike), a `carreau` is re-aggregated to one IRIS (below). A record that
    cannot be placed is rejected with a short reason code:
    `missing_location` (null, non-numeric or non-finite location) or
    `outside_territory` (IRIS not in the territory, point in no IRIS,
@@ -59,7 +61,7 @@ OUTSIDE_TERRITORY = "outside_territory"
 MISSING_LOCATION = "missing_location"
 
 Record = Mapping[str, Any]
-Counts = dict[str, dict[str, float]]  # selection key -> IRIS code -> count or sum
+Counts = dict[str, dict[str, float]]  # selection key -> place -> count or sum
 
 _DRAW_PERSON = b"obshub/carreau"  # BLAKE2b personalisation: these draws and no other
 _DRAW_SCALE = 2.0**-53
@@ -112,8 +114,9 @@ def place_records(
     territory: Territory,
     drop_key: ChunkKey,
 ) -> tuple[list[tuple[str, Record]], Counter[str]]:
-    """(IRIS, record) for each record that can be placed, in input order, and
-    the count of the others by reason (`drop_key`: for records without identifier)."""
+    """(place, record) for each record that can be placed, in input order, and
+    the count of the others by reason (`drop_key`: for records without identifier).
+    A place is an atom id for a point, an IRIS code otherwise."""
     placed: list[tuple[str, Record]] = []
     rejected: Counter[str] = Counter()
     location = dataset.location
@@ -134,7 +137,7 @@ def place_records(
                 located.append(record)
             else:
                 rejected[MISSING_LOCATION] += 1
-        codes = territory.locate_points([r["lon"] for r in located], [r["lat"] for r in located])
+        codes = territory.locate_atoms([r["lon"] for r in located], [r["lat"] for r in located])
         for code, record in zip(codes, located, strict=True):
             if code is None:
                 rejected[OUTSIDE_TERRITORY] += 1

@@ -49,13 +49,20 @@ def format_status(status: dict[str, Any]) -> str:
 
 
 HUB_LIBRARIES = ("faust", "fastapi", "scipy", "uvicorn")
+TERRITORY_LIBRARIES = ("geopandas", "pyogrio", "pyproj")
 
 
-def needs_the_hub() -> None:
+def needs_the_hub(libraries: tuple[str, ...] = HUB_LIBRARIES) -> None:
     """One line, not a traceback, when a hub verb runs in a connector-only install."""
     import importlib.util
+    import sys
 
-    missing = [name for name in HUB_LIBRARIES if importlib.util.find_spec(name) is None]
+    def absent(name: str) -> bool:
+        if name in sys.modules:  # imported already (its spec may be gone)
+            return sys.modules[name] is None
+        return importlib.util.find_spec(name) is None
+
+    missing = [name for name in libraries if absent(name)]
     if missing:
         fail(
             f"this verb needs the hub's libraries ({', '.join(missing)} missing): "
@@ -212,7 +219,7 @@ def territory_build(
 ) -> None:
     """Read and check the official files a manifest names, then write the hub's
     territory directory (IRIS, levels, atoms of the overlay)."""
-    needs_the_hub()
+    needs_the_hub(TERRITORY_LIBRARIES)
     from hub.territory_build import build_territory, load_manifest, write_territory
 
     target = out or HubSettings().territory_dir
@@ -225,7 +232,7 @@ def territory_build(
 @territory_app.command("check")
 def territory_check(manifest: Path = MANIFEST_ARGUMENT) -> None:
     """Read and check the files a manifest names, write nothing; say what they make."""
-    needs_the_hub()
+    needs_the_hub(TERRITORY_LIBRARIES)
     from hub.territory_build import build_territory, load_manifest
 
     built = run_or_exit(lambda: build_territory(load_manifest(manifest)))

@@ -31,6 +31,7 @@ from contracts.loading import convention_files, load_convention, load_indicator_
 from contracts.revocation import Revocation, load_revocations, revocation_files
 from hub.aggregation import selections_for
 from hub.geography import Territory, load_territory
+from hub.levels import check_levels
 from hub.settings import HubSettings
 from schemas.catalog import SchemaCatalog, load_catalog
 
@@ -122,16 +123,17 @@ class HubContext:
     _selections: dict[str, dict[str, Selection]] = field(default_factory=dict)
     _covered: dict[tuple[str, int, str], frozenset[str]] = field(default_factory=dict)
 
-    def iris_covered(self, convention: Convention | None, dataset_id: str) -> frozenset[str]:
-        """The IRIS of the communes `convention` covers for the dataset (cached)."""
+    def places_covered(self, convention: Convention | None, dataset_id: str) -> frozenset[str]:
+        """The places (IRIS codes and atom ids) of the communes `convention`
+        covers for the dataset (cached)."""
         if convention is None or dataset_id not in convention.datasets:
             return frozenset()
         key = (convention.id, convention.version, dataset_id)
         if key not in self._covered:
             communes = convention.datasets[dataset_id].territory
-            self._covered[key] = frozenset(
-                iris for commune in communes for iris in self.territory.iris_of_commune(commune)
-            )
+            iris = [code for c in communes for code in self.territory.iris_of_commune(c)]
+            atoms = [atom for code in iris for atom in self.territory.atoms_of_iris(code)]
+            self._covered[key] = frozenset(iris) | frozenset(atoms)
         return self._covered[key]
 
     @property
@@ -150,11 +152,15 @@ def load_context(settings: HubSettings) -> HubContext:
     """Everything the worker needs, from the paths in `settings`."""
     book = ConventionBook(settings.conventions_dir, keys_dir=settings.keys_dir)
     book.reload_if_changed()
+    schemas = load_catalog()
+    territory = load_territory(settings.territory_dir)
+    indicators = load_indicator_catalog(settings.catalog_file)
+    check_levels(indicators, territory, schemas)
     return HubContext(
-        catalog=load_catalog(),
+        catalog=schemas,
         conventions=book,
         sealing_key=load_sealing_private_key(settings.sealing_key_path),
-        territory=load_territory(settings.territory_dir),
-        indicators=load_indicator_catalog(settings.catalog_file),
+        territory=territory,
+        indicators=indicators,
         operator_key=load_signing_key(settings.operator_key_path),
     )

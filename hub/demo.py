@@ -206,11 +206,12 @@ def format_summary(
     catalog: IndicatorCatalog,
     wanted: set[tuple[str, str]],
 ) -> str:
-    """Per indicator: its unit, the commune values, IRIS published and secret."""
+    """Per indicator: the commune values, then each other level's areas
+    published and secret (`iris 60/6 qpv 3/0 …`)."""
     periods = dict(wanted)
     communes = sorted({key[3] for key in rows if key[2] == "commune"})
     header = f"{'indicator':<30} {'period':<8} " + " ".join(f"{c:>10}" for c in communes)
-    lines = [header + "   IRIS ok/secret", "-" * (len(header) + 17)]
+    lines = [header + "   other levels: areas ok/secret", "-" * (len(header) + 32)]
     for indicator in catalog.each():
         period = periods[indicator.id]
         values = []
@@ -219,14 +220,23 @@ def format_summary(
             values.append(
                 "secret" if row is None or row["status"] != "ok" else f"{row['value']:.2f}"
             )
-        iris = [r for k, r in rows.items() if k[:3] == (indicator.id, period, "iris")]
-        ok = sum(1 for r in iris if r["status"] == "ok")
+        levels = []
+        for level in indicator.levels:
+            if level == "commune":
+                continue
+            found = [r for k, r in rows.items() if k[:3] == (indicator.id, period, level)]
+            ok = sum(1 for r in found if r["status"] == "ok")
+            levels.append(f"{level} {ok}/{len(found) - ok}")
         lines.append(
             f"{indicator.id:<30} {period:<8} "
             + " ".join(f"{v:>10}" for v in values)
-            + f"   {ok}/{len(iris) - ok}"
+            + "   "
+            + " ".join(levels)
         )
-    lines.append("(communes: 33063 Bordeaux, 33069 Le Bouscat; SYNTHETIC demo data)")
+    lines.append(
+        "(communes: 33063 Bordeaux, 33069 Le Bouscat; EPCI 243300316 Bordeaux Métropole; "
+        "SYNTHETIC demo data)"
+    )
     return "\n".join(lines)
 
 

@@ -34,18 +34,27 @@ interval k wide. A secret cell is protected when its interval is at least
 k wide, or when the release teaches nothing beyond that prior (an empty
 IRIS, a share whose denominator is under k).
 
-Hierarchy and the commune row. The rows form one level of nesting (commune
-= sum of its IRIS); there is no published total above the communes, so the
-commune rows are released by the primary rules alone ("top-down"). When a
-commune row is secret, every IRIS row of that commune that contributes to
-the secret figure is secret too (each is at most the commune's figure), and
-the commune row is an unknown of the system: nothing the IRIS rows publish
-bounds the secret ones. When the commune row is published, its secret IRIS
-need at least one other secret IRIS beside them, holding together at least
-k: complementary cells are the published IRIS of the commune with the
-smallest non-zero value of the failing quantity (ties: code). If none is
-left, the commune row itself is suppressed. The loop checks, suppresses one
-cell per failing commune, and checks again until the disclosure check passes.
+Geography. Every row is an area of one level (IRIS, commune, QPV, commune
+hors QPV, EPCI, a zone of the territory) and every area is a union of the
+territory's atoms, so the rows of all levels are sums over the same
+non-negative unknowns: the pieces of the territory no published boundary
+cuts ("units": atoms grouped by the rows they belong to). The attacker knows
+those relations: a commune is the sum of its IRIS, and also of its QPV
+pieces and its hors-QPV area, a QPV over two IRIS is tied to both. The
+check bounds every secret row over all of them at once, so subtracting one
+geography from another (commune - hors QPV = the QPV inside it) is caught
+like any other deduction.
+
+Secondary suppression. While the check fails, for each failing secret row
+one published row is suppressed: among the published rows that the failing
+one is a linear combination of (those that reveal it by subtraction), the
+one with the smallest non-zero value of the failing quantity (ties: code);
+failing that, a published row of the same level inside a row that holds it
+(a neighbouring IRIS of its commune), the smallest; failing that, the
+smallest published row holding it; failing that, the smallest published row
+meeting it, then any. With IRIS and communes only, that is the classic
+rule: the smallest published IRIS of the commune, else the commune row. The
+loop checks again after each round, until the disclosure check passes.
 
 Pure functions over plain data; the LP core is `hub.inference`.
 """
@@ -53,16 +62,19 @@ Pure functions over plain data; the LP core is `hub.inference`.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from contracts.disclosure import DisclosureRules
-from contracts.indicators import Indicator, Level
+from contracts.indicators import Indicator
 from hub.errors import TableStructureError
 from hub.inference import (
     NON_NEGATIVE,
     Interval,
     LinearSystem,
+    Relation,
     feasible_intervals,
     is_protected,
     sum_relation,
@@ -119,13 +131,13 @@ def check_table(table: IndicatorTable) -> None:
     def fail(code: str, reason: str) -> TableStructureError:
         return TableStructureError(indicator.id, table.period, code, reason)
 
-    seen: set[tuple[Level, str]] = set()
+    seen: set[tuple[str, str]] = set()
     for cell in table.cells:
         if (cell.level, cell.code) in seen:
             raise fail(cell.code, f"{cell.level} row given twice")
         seen.add((cell.level, cell.code))
-        if cell.level is Level.COMMUNE and cell.commune != cell.code:
-            raise fail(cell.code, f"a commune row belongs to commune {cell.commune}")
+        if not cell.atoms:
+            raise fail(cell.code, f"a {cell.level} row covers no atom of the territory")
         if not (math.isfinite(cell.numerator) and cell.numerator >= 0):
             raise fail(cell.code, f"numerator {cell.numerator} is not a count")
         if indicator.is_count:
@@ -136,11 +148,9 @@ def check_table(table: IndicatorTable) -> None:
             raise fail(cell.code, f"denominator {cell.denominator} is not a count")
         if indicator.share_of_one_dataset and cell.numerator > cell.denominator:
             raise fail(cell.code, "a share's numerator exceeds its denominator")
-    for group in _hierarchy(table.cells).values():
-        if group.row is None or not group.iris:
-            continue
-        row = table.cells[group.row]
-        parts = [table.cells[i] for i in group.iris]
+    for whole, part_indices in _partitions(table.cells):
+        row = table.cells[whole]
+        parts = [table.cells[i] for i in part_indices]
         for name, total, values in (
             ("numerator", row.numerator, [c.numerator for c in parts]),
             ("denominator", row.denominator, [c.denominator for c in parts]),
@@ -149,7 +159,8 @@ def check_table(table: IndicatorTable) -> None:
                 continue
             gap = total - math.fsum(v for v in values if v is not None)
             if abs(gap) > _SUM_TOLERANCE * max(1.0, abs(total)):
-                raise fail(row.code, f"{name} is not the sum of its IRIS rows (off by {gap:g})")
+                level = parts[0].level
+                raise fail(row.code, f"{name} is not the sum of its {level} rows (off by {gap:g})")
 
 
 def apply_primary(table: IndicatorTable, rules: DisclosureRules) -> tuple[ReleasedCell, ...]:
@@ -169,7 +180,7 @@ def check_cells(
     """The disclosure check described above: one finding per secret cell and checked
     quantity, and whether the cells are protected (every published cell passes
     the primary rules; every secret interval is at least k wide, never a point)."""
-    check = _check(cells, _hierarchy([c.cell for c in cells]), indicator, rules)
+    check = _check(cells, _structure([c.cell for c in cells]), indicator, rules)
     return check.findings, check.passed
 
 
@@ -215,35 +226,78 @@ def _small(count: float, k: int) -> bool:
     return 0 < count < k
 
 
-@dataclass
-class _Group:
-    """One commune: its row (index into the cells), if given, and its IRIS rows."""
-
-    row: int | None = None
-    iris: list[int] = field(default_factory=list)
-
-
-def _hierarchy(cells: Sequence[Cell]) -> dict[str, _Group]:
-    groups: dict[str, _Group] = {}
+def _partitions(cells: Sequence[Cell]) -> list[tuple[int, list[int]]]:
+    """(row, the rows of another level that exactly tile it): a commune and its
+    IRIS, an EPCI and its communes, a quartier and its IRIS."""
+    by_level: dict[str, dict[str, int]] = {}
     for i, cell in enumerate(cells):
-        group = groups.setdefault(cell.commune, _Group())
-        if cell.level is Level.COMMUNE:
-            group.row = i
-        else:
-            group.iris.append(i)
-    return groups
+        index = by_level.setdefault(cell.level, {})
+        for atom in cell.atoms:
+            index[atom] = i
+    found = []
+    for i, cell in enumerate(cells):
+        held = set(cell.atoms)
+        for level, index in by_level.items():
+            if level == cell.level:
+                continue
+            parts = sorted({index[a] for a in cell.atoms if a in index})
+            if not parts or any(a not in index for a in cell.atoms):
+                continue
+            if all(set(cells[j].atoms) <= held for j in parts):
+                found.append((i, parts))
+    return found
+
+
+@dataclass(frozen=True)
+class _Structure:
+    """What ties the rows together: each row as a sum of units (pieces of the
+    territory no row's border cuts), and which rows hold which."""
+
+    units: tuple[frozenset[str], ...]  # atoms of each unit
+    unit_rows: tuple[tuple[int, ...], ...]  # per row: the units it is the sum of
+    variable: tuple[str, ...]  # per unit: the row key standing for it, or its own name
+
+    def relations(self, cells: Sequence[Cell]) -> tuple[Relation, ...]:
+        relations = []
+        for i, cell in enumerate(cells):
+            parts = [self.variable[u] for u in self.unit_rows[i]]
+            if parts != [_key(cell)]:
+                relations.append(sum_relation(_key(cell), parts))
+        return tuple(relations)
+
+    def unit_variables(self, cells: Sequence[Cell]) -> list[str]:
+        keys = {_key(c) for c in cells}
+        return [name for name in self.variable if name not in keys]
+
+
+def _structure(cells: Sequence[Cell]) -> _Structure:
+    signature: dict[str, list[int]] = {}
+    for i, cell in enumerate(cells):
+        for atom in cell.atoms:
+            signature.setdefault(atom, []).append(i)
+    grouped: dict[tuple[int, ...], set[str]] = {}
+    for atom, rows in signature.items():
+        grouped.setdefault(tuple(rows), set()).add(atom)
+    units = sorted((frozenset(atoms) for atoms in grouped.values()), key=lambda u: min(u))
+    by_atoms: dict[frozenset[str], str] = {}
+    for cell in cells:
+        by_atoms.setdefault(frozenset(cell.atoms), _key(cell))
+    variable = tuple(by_atoms.get(unit, f"unit:{min(unit)}") for unit in units)
+    unit_of = {atom: u for u, unit in enumerate(units) for atom in unit}
+    unit_rows = tuple(tuple(sorted({unit_of[a] for a in cell.atoms})) for cell in cells)
+    return _Structure(tuple(units), unit_rows, variable)
 
 
 @dataclass(frozen=True)
 class _Check:
     findings: tuple[DisclosureFinding, ...]
     passed: bool
-    failing: Mapping[str, CheckedQuantity]  # commune -> first quantity failing in it
+    failing: tuple[tuple[int, CheckedQuantity], ...]  # failing secret rows, first quantity
 
 
 def _check(
     cells: Sequence[ReleasedCell],
-    groups: Mapping[str, _Group],
+    structure: _Structure,
     indicator: Indicator,
     rules: DisclosureRules,
 ) -> _Check:
@@ -251,12 +305,13 @@ def _check(
         not is_primary_secret(c.cell, indicator, rules) for c in cells if c.status is CellStatus.OK
     )
     findings = []
-    failing: dict[str, CheckedQuantity] = {}
+    failing: dict[int, CheckedQuantity] = {}
+    secret = [_key(c.cell) for c in cells if c.status is not CellStatus.OK]
     for quantity in checked_quantities(indicator, rules):
-        system = _system(cells, groups, quantity, indicator)
-        intervals = feasible_intervals(system)
+        system = _system(cells, structure, quantity, indicator)
+        intervals = feasible_intervals(system, secret)
         baseline: dict[str, Interval] | None = None  # what the priors alone give
-        for released in cells:
+        for i, released in enumerate(cells):
             if released.status is CellStatus.OK:
                 continue
             cell = released.cell
@@ -266,12 +321,12 @@ def _check(
                 continue
             if baseline is None:
                 baseline = feasible_intervals(
-                    _without_publication(system, cells, quantity, indicator)
+                    _without_publication(system, cells, quantity, indicator), secret
                 )
             if not _nothing_learnt(low, high, baseline[_key(cell)]):
                 passed = False
-                failing.setdefault(cell.commune, quantity)
-    return _Check(tuple(findings), passed, failing)
+                failing.setdefault(i, quantity)
+    return _Check(tuple(findings), passed, tuple(failing.items()))
 
 
 def _without_publication(
@@ -282,7 +337,8 @@ def _without_publication(
 ) -> LinearSystem:
     """The same structure with nothing published: what the attacker's prior
     knowledge alone (`_prior`) already implies of each cell."""
-    hidden = {_key(c.cell): _prior(c.cell, quantity, indicator) for c in cells}
+    hidden = dict(system.hidden)
+    hidden.update({_key(c.cell): _prior(c.cell, quantity, indicator) for c in cells})
     return LinearSystem({}, hidden, system.relations)
 
 
@@ -294,7 +350,7 @@ def _nothing_learnt(low: float, high: float, prior: tuple[float, float]) -> bool
 
 
 def _key(cell: Cell) -> str:
-    return f"{cell.level.value}:{cell.code}"
+    return f"{cell.level}:{cell.code}"
 
 
 def _amount(cell: Cell, quantity: CheckedQuantity) -> float:
@@ -321,12 +377,12 @@ def _prior(cell: Cell, quantity: CheckedQuantity, indicator: Indicator) -> tuple
 
 def _system(
     cells: Sequence[ReleasedCell],
-    groups: Mapping[str, _Group],
+    structure: _Structure,
     quantity: CheckedQuantity,
     indicator: Indicator,
 ) -> LinearSystem:
-    """What is published of `quantity`, what is known of the secret cells, and the
-    commune = sum of IRIS relations."""
+    """What is published of `quantity`, what is known of the secret rows, and
+    every row as the sum of its units."""
     known = {}
     hidden = {}
     for released in cells:
@@ -334,52 +390,86 @@ def _system(
             known[_key(released.cell)] = _amount(released.cell, quantity)
         else:
             hidden[_key(released.cell)] = _prior(released.cell, quantity, indicator)
-    relations = tuple(
-        sum_relation(_key(cells[g.row].cell), [_key(cells[i].cell) for i in g.iris])
-        for g in groups.values()
-        if g.row is not None and g.iris
-    )
-    return LinearSystem(known, hidden, relations)
+    plain = [c.cell for c in cells]
+    for name in structure.unit_variables(plain):
+        hidden[name] = NON_NEGATIVE
+    return LinearSystem(known, hidden, structure.relations(plain))
 
 
 def _suppress(
     cells: Sequence[ReleasedCell], indicator: Indicator, rules: DisclosureRules
 ) -> tuple[tuple[ReleasedCell, ...], _Check]:
     current = tuple(cells)
-    groups = _hierarchy([c.cell for c in current])
-    check = _check(current, groups, indicator, rules)
+    structure = _structure([c.cell for c in current])
+    check = _check(current, structure, indicator, rules)
     if not rules.secondary_suppression:
         return current, check
     while check.failing:
-        chosen = {
-            _complementary(current, groups[commune], quantity)
-            for commune, quantity in check.failing.items()
-        }
+        chosen: set[int] = set()
+        for row, quantity in check.failing:
+            candidates = _complementary(current, structure, row, quantity)
+            if not chosen.intersection(candidates):  # a choice of this round may cover it
+                chosen.add(candidates[0])
         current = tuple(
             replace(c, status=CellStatus.SECRET_SECONDARY, value=None) if i in chosen else c
             for i, c in enumerate(current)
         )
-        check = _check(current, groups, indicator, rules)
+        check = _check(current, structure, indicator, rules)
     return current, check
 
 
-def _complementary(cells: Sequence[ReleasedCell], group: _Group, quantity: CheckedQuantity) -> int:
-    """The cheapest published cell whose suppression widens this commune's
-    intervals: the IRIS with the smallest non-zero amount; failing that the
-    commune row; failing that any published IRIS (it leaves a secret commune
-    row unbounded)."""
+def _complementary(
+    cells: Sequence[ReleasedCell], structure: _Structure, row: int, quantity: CheckedQuantity
+) -> list[int]:
+    """The published rows whose suppression may protect row `row`, best first
+    (the order described in the module docstring); never empty."""
+    published = [i for i, c in enumerate(cells) if c.status is CellStatus.OK]
+    if not published:
+        # Every row secret leaves every interval unbounded above, so a check
+        # cannot fail here unless the system itself is broken.
+        raise AssertionError("secondary suppression found nothing left to suppress")
 
-    def published(i: int) -> bool:
-        return cells[i].status is CellStatus.OK
+    def amount(i: int) -> float:
+        return _amount(cells[i].cell, quantity)
 
-    iris = [i for i in group.iris if published(i)]
-    useful = [i for i in iris if _amount(cells[i].cell, quantity) > 0]
-    if useful:
-        return min(useful, key=lambda i: (_amount(cells[i].cell, quantity), cells[i].cell.code))
-    if group.row is not None and published(group.row):
-        return group.row
-    if iris:
-        return min(iris, key=lambda i: cells[i].cell.code)
-    # Every cell of the commune secret leaves every interval unbounded above,
-    # so a check cannot fail here unless the system itself is broken.
-    raise AssertionError("secondary suppression found nothing left to suppress")
+    def smallest(rows: Iterable[int]) -> list[int]:
+        return sorted(rows, key=lambda i: (amount(i) <= 0, amount(i), cells[i].cell.code))
+
+    target = set(structure.unit_rows[row])
+    holders = [i for i in range(len(cells)) if i != row and target <= set(structure.unit_rows[i])]
+    level = cells[row].cell.level
+    siblings = {
+        i
+        for i in published
+        if cells[i].cell.level == level
+        and any(set(structure.unit_rows[i]) <= set(structure.unit_rows[h]) for h in holders)
+    }
+    meeting = [i for i in published if target & set(structure.unit_rows[i])]
+    ordered = (
+        smallest(i for i in _revealing(structure, published, row) if amount(i) > 0)
+        + smallest(i for i in siblings if amount(i) > 0)
+        + sorted(
+            (i for i in holders if i in set(published)),
+            key=lambda i: (len(structure.unit_rows[i]), cells[i].cell.code),
+        )
+        + smallest(meeting)
+        + smallest(published)
+    )
+    return list(dict.fromkeys(ordered))
+
+
+def _revealing(structure: _Structure, published: Sequence[int], row: int) -> list[int]:
+    """The published rows a linear combination of which equals row `row`
+    (what an attacker subtracts to find it); empty when there is none."""
+    if not published:
+        return []
+    size = len(structure.units)
+    matrix = np.zeros((size, len(published)))
+    for column, i in enumerate(published):
+        matrix[list(structure.unit_rows[i]), column] = 1.0
+    wanted = np.zeros(size)
+    wanted[list(structure.unit_rows[row])] = 1.0
+    weights, *_ = np.linalg.lstsq(matrix, wanted, rcond=None)
+    if np.abs(matrix @ weights - wanted).max() > 1e-6:
+        return []
+    return [i for i, w in zip(published, weights.tolist(), strict=True) if abs(w) > 1e-9]

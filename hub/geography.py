@@ -274,8 +274,19 @@ class Territory:
     def atom(self, atom_id: str) -> AtomUnit | None:
         return self._atoms.get(atom_id)
 
+    def atom_polygon(self, atom_id: str) -> Polygon | MultiPolygon:
+        """The atom's polygon (WGS84)."""
+        polygon: Polygon | MultiPolygon = self._atom_geometries[self._atom_ids.index(atom_id)]
+        return polygon
+
     def atoms_of_iris(self, code: str) -> tuple[str, ...]:
         return self._iris_atoms.get(code, ())
+
+    def atoms_of_place(self, place: str) -> tuple[str, ...]:
+        """The atoms of a place records were counted in: an atom, or an IRIS."""
+        if place in self._atoms:
+            return (place,)
+        return self._iris_atoms.get(place, ())
 
     # ---- points
 

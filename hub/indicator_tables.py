@@ -19,15 +19,21 @@ cover (`coverage`: for every dataset, some contributing convention covers
 the commune; without `coverage`, every commune) and for their IRIS (0 where
 no record was placed), each commune row the sum of its IRIS rows, for the
 levels the indicator is published at: commune rows first, then IRIS rows,
-each sorted by code. A commune no drop covers has no row rather than a
-false 0. Disclosure control comes after (hub/disclosure.py).
+then the other levels (QPV, commune hors QPV, EPCI, the territory's zones),
+each sorted by code. An area is a row when every commune it meets is
+covered; its value is the sum of the places (atoms, or IRIS for data placed
+by IRIS) inside it. A level that cuts a place the data was counted in (a
+QPV across an IRIS, for data placed by IRIS code) has no row at all rather
+than a guess; the catalog check (`hub.levels`) refuses such a level
+beforehand. A commune no drop covers has no row rather than a false 0.
+Disclosure control comes after (hub/disclosure.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from contracts.indicators import Indicator, IndicatorCatalog, Level, Selection
+from contracts.indicators import Indicator, IndicatorCatalog, Level, Selection, level_order
 from contracts.periods import period_start
 from hub.geography import Territory
 from hub.tables import Cell, DropAggregate, IndicatorTable, selection_key
@@ -103,50 +109,40 @@ def build_indicator_table(
     territory: Territory,
     coverage: Coverage | None = None,
 ) -> IndicatorTable | None:
-    """The indicator's IRIS and commune rows for `period`; None if not computable."""
+    """The indicator's rows at each of its levels for `period`; None if not computable."""
     drops = contributing_drops(indicator, period, aggregates)
     if drops is None:
         return None
     communes = covered_communes(drops, territory, coverage)
     if not communes:
         return None
-    numerator = _iris_values(indicator.numerator, drops, territory)
+    kept = set(communes)
+    numerator = _place_values(indicator.numerator, drops, territory)
     denominator = (
         None
         if indicator.denominator is None
-        else _iris_values(indicator.denominator, drops, territory)
+        else _place_values(indicator.denominator, drops, territory)
     )
     cells: list[Cell] = []
-    if Level.COMMUNE in indicator.levels:
-        for commune in communes:
-            members = territory.iris_of_commune(commune)
-            cells.append(
-                Cell(
-                    level=Level.COMMUNE,
-                    code=commune,
-                    commune=commune,
-                    numerator=sum(numerator[i] for i in members),
-                    denominator=None
-                    if denominator is None
-                    else sum(denominator[i] for i in members),
-                )
-            )
-    if Level.IRIS in indicator.levels:
-        kept = set(communes)
-        for iris in territory.iris:
-            commune = territory.commune_of(iris) or ""
-            if commune not in kept:
+    for level in sorted(indicator.levels, key=_row_order):
+        rows: list[Cell] = []
+        for area in territory.areas(level):
+            if not {territory.commune_of(code) for code in area.iris} <= kept:
                 continue
-            cells.append(
-                Cell(
-                    level=Level.IRIS,
-                    code=iris,
-                    commune=commune,
-                    numerator=numerator[iris],
-                    denominator=None if denominator is None else denominator[iris],
-                )
-            )
+            held = set(area.atoms)
+            value = _area_value(numerator, held)
+            ratio_base = None if denominator is None else _area_value(denominator, held)
+            if value is None or (denominator is not None and ratio_base is None):
+                rows = []  # a place this level cuts: the level cannot be computed exactly
+                break
+            rows.append(Cell(level, area.code, area.atoms, value, ratio_base))
+        cells += rows
     return IndicatorTable(indicator=indicator, period=period, cells=tuple(cells))
+
+
+def _row_order(level: str) -> tuple[int, tuple[int, str]]:
+    """Commune rows first (the rows people look for), then the levels finest first."""
+    return (0 if level == Level.COMMUNE else 1, level_order(level))
 
 
 def build_indicator_tables(
@@ -162,13 +158,33 @@ def build_indicator_tables(
     return tables
 
 
-def _iris_values(
+Places = list[tuple[frozenset[str], float]]  # (the atoms of a place, its value)
+
+
+def _place_values(
     selection: Selection, drops: Mapping[str, Sequence[DropAggregate]], territory: Territory
-) -> dict[str, float]:
+) -> Places:
+    """Each place the drops counted in (an atom, or an IRIS: its atoms), with its value.
+    A place the territory does not know (a drop counted on another territory) is left out."""
     key = selection_key(selection)
-    values = dict.fromkeys(territory.iris, 0.0)
+    values: dict[str, float] = {}
     for drop in drops[selection.dataset]:
-        for iris, count in drop.counts[key].items():
-            if iris in values:
-                values[iris] += count
-    return values
+        for place, count in drop.counts[key].items():
+            values[place] = values.get(place, 0.0) + count
+    places: Places = []
+    for place, value in sorted(values.items()):
+        atoms = territory.atoms_of_place(place)
+        if atoms:
+            places.append((frozenset(atoms), value))
+    return places
+
+
+def _area_value(places: Places, area: set[str]) -> float | None:
+    """The sum of the places inside `area`; None when a place lies partly in it."""
+    total = 0.0
+    for atoms, value in places:
+        if atoms <= area:
+            total += value
+        elif not atoms.isdisjoint(area):
+            return None
+    return total

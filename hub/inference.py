@@ -92,8 +92,11 @@ def sum_relation(total: str, parts: Iterable[str]) -> Relation:
     return Relation(terms)
 
 
-def feasible_intervals(system: LinearSystem) -> dict[str, Interval]:
-    """The feasible interval of every hidden cell of `system`.
+def feasible_intervals(
+    system: LinearSystem, of: Iterable[str] | None = None
+) -> dict[str, Interval]:
+    """The feasible interval of every hidden cell of `system` (of those named in
+    `of` only, when given: the others keep their prior bounds).
 
     Raises InconsistentSystemError when a relation names an unknown cell or
     no assignment satisfies the system (the published figures contradict
@@ -103,11 +106,13 @@ def feasible_intervals(system: LinearSystem) -> dict[str, Interval]:
     rows = _reduce(system, {name: i for i, name in enumerate(names)})
     intervals = {name: Interval(*system.hidden[name]) for name in names}
     components = _components(len(names), rows)
+    wanted = set(names if of is None else of)
     targets = [
         (comp, j, direction)
         for comp in components
         if comp.rows
         for j in range(len(comp.variables))
+        if names[comp.variables[j]] in wanted
         for direction in (-1.0, 1.0)
     ]
     unbounded = _unbounded(targets, bounds)

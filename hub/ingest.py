@@ -526,7 +526,7 @@ def _within_convention(
     add up: a record placed in another convention's commune would be
     counted twice (or by a partner with no right to it), so it is rejected.
     """
-    allowed = ctx.iris_covered(convention, dataset_id)
+    allowed = ctx.places_covered(convention, dataset_id)
     kept = [(code, r) for code, r in placed if code in allowed]
     if len(kept) != len(placed):
         rejected[OUTSIDE_CONVENTION] += len(placed) - len(kept)

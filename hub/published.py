@@ -24,13 +24,12 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from contracts.disclosure import DisclosureRules
-from contracts.indicators import Indicator
+from contracts.indicators import Indicator, level_order
 from hub.tables import CellStatus, DropAggregate, Release
 
 METHOD = "suppression"
 SECRET = "secret"
 OK = "ok"
-LEVEL_ORDER = ("iris", "commune")
 
 
 @dataclass(frozen=True)
@@ -235,7 +234,7 @@ def build_release(
         release_id=digest[:20],
         indicator=indicator.id,
         period=release.period,
-        levels=tuple(level.value for level in indicator.levels),
+        levels=tuple(indicator.levels),
         replaces=replaces,
         rules=rules,
         check=Check.of(release),
@@ -249,14 +248,13 @@ def build_release(
 def _row(released: Any) -> Row:
     cell = released.cell
     if released.status is not CellStatus.OK:
-        return Row(cell.level.value, cell.code, None, None, None, SECRET)
+        return Row(cell.level, cell.code, None, None, None, SECRET)
     denominator = None if cell.denominator is None else float(cell.denominator)
-    return Row(cell.level.value, cell.code, released.value, float(cell.numerator), denominator, OK)
+    return Row(cell.level, cell.code, released.value, float(cell.numerator), denominator, OK)
 
 
-def _row_order(row: Row) -> tuple[int, str]:
-    rank = LEVEL_ORDER.index(row.level) if row.level in LEVEL_ORDER else len(LEVEL_ORDER)
-    return (rank, row.code)
+def _row_order(row: Row) -> tuple[tuple[int, str], str]:
+    return (level_order(row.level), row.code)
 
 
 def _finite(number: float | None) -> float | None:

@@ -174,7 +174,7 @@ def coordinate(planned: Sequence[PlannedRelease]) -> list[PlannedRelease]:
         for plan in current:
             key, drop = plan.quantities()["numerator"]
             protected |= {
-                (key, drop, c.cell.level.value, c.cell.code)
+                (key, drop, c.cell.level, c.cell.code)
                 for c in plan.release.cells
                 if c.status is not CellStatus.OK
             }
@@ -186,8 +186,7 @@ def coordinate(planned: Sequence[PlannedRelease]) -> list[PlannedRelease]:
                 for i, c in enumerate(plan.release.cells)
                 if c.status is CellStatus.OK
                 and any(
-                    (key, drop, c.cell.level.value, c.cell.code) in protected
-                    for key, drop in quantities
+                    (key, drop, c.cell.level, c.cell.code) in protected for key, drop in quantities
                 )
             }
             if not forced:

@@ -1,8 +1,9 @@
 """The plain data the hub's pure core passes around.
 
-Aggregation produces, per accepted drop, counts per selection and IRIS
-(`DropAggregate`); the indicator stage turns the latest drops into one
-`IndicatorTable` per indicator and period (IRIS rows and commune rows);
+Aggregation produces, per accepted drop, counts per selection and place
+(`DropAggregate`: an atom for a point, an IRIS for an IRIS code or a grid
+cell); the indicator stage turns the latest drops into one `IndicatorTable`
+per indicator and period (a row per area of each level it is published at);
 disclosure control turns a table into a `Release` whose cells are published
 or secret, with the disclosure check that proves the secret ones protected.
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from contracts.disclosure import DisclosureRules
-from contracts.indicators import Indicator, Level, Selection
+from contracts.indicators import Indicator, Selection
 
 
 def selection_key(selection: Selection) -> str:
@@ -35,7 +36,8 @@ class DropAggregate:
     convention_version: int
     dataset: str
     period: str
-    counts: Mapping[str, Mapping[str, float]]  # selection key -> IRIS code -> count or sum
+    # selection key -> place (an atom id for points, an IRIS code otherwise) -> count or sum
+    counts: Mapping[str, Mapping[str, float]]
     records: int  # records aggregated
     rejected: Mapping[str, int] = field(default_factory=dict)  # reason -> records
 
@@ -50,9 +52,9 @@ class CellStatus(StrEnum):
 class Cell:
     """One row of an indicator table before disclosure control."""
 
-    level: Level
-    code: str  # IRIS code or commune code
-    commune: str  # the commune it belongs to (itself for a commune row)
+    level: str  # iris, commune, qpv, commune_hors_qpv, epci or a zone level of the territory
+    code: str  # the area's code at its level
+    atoms: tuple[str, ...]  # the territory's atoms the area is the union of, sorted
     numerator: float
     denominator: float | None  # None for a count indicator
 
@@ -82,7 +84,7 @@ class CheckedQuantity(StrEnum):
 @dataclass(frozen=True)
 class DisclosureFinding:
     code: str  # the secret cell's code
-    level: Level
+    level: str
     low: float
     high: float  # feasible interval given everything published (math.inf: unbounded)
     quantity: CheckedQuantity = CheckedQuantity.NUMERATOR

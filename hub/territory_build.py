@@ -72,6 +72,7 @@ DECIMALS = 7  # WGS84 degrees written: about 1 cm
 SLIVER_M2 = 1.0  # pieces of an IRIS under this area are rounding slivers of the sources
 OVERLAP_M2 = 1.0  # two IRIS overlapping by more than this are an error
 OUTSIDE_SHARE = 0.001  # a kept QPV may stick out of the kept communes by this share of its area
+SHAPEFILE_PARTS = (".dbf", ".shx", ".prj", ".cpg")
 LEVEL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 RESERVED_LEVELS = ("iris", "commune", "qpv", "commune_hors_qpv", "epci")
 
@@ -81,6 +82,18 @@ IRIS_FIELDS = (
     ("code_iris", "nom_iris", "type_iris", "code_insee", "nom_commune"),
 )
 REFERENCE_SHEET = "Emboitements_IRIS"
+# INSEE's header of that sheet; the build reads the first five.
+REFERENCE_HEADER = (
+    "CODE_IRIS",
+    "LIB_IRIS",
+    "TYP_IRIS",
+    "GRD_QUART",
+    "DEPCOM",
+    "LIBCOM",
+    "UU2020",
+    "REG",
+    "DEP",
+)
 REFERENCE_COLUMNS = ("CODE_IRIS", "LIB_IRIS", "TYP_IRIS", "DEPCOM", "LIBCOM")
 QPV_FIELDS = ("code_qp", "lib_qp", "insee_com")
 EPCI_COLUMNS = ("CODGEO", "EPCI")
@@ -128,9 +141,15 @@ class Manifest:
     sliver_m2: float = SLIVER_M2
 
     def sources(self) -> list[Path]:
+        """Every file read, a shapefile's .dbf, .shx and .prj included."""
         files = [self.iris, self.reference, self.population, self.qpv, self.epci, self.carreaux]
         files += [z.file for z in self.zones]
-        return [f for f in files if f is not None]
+        found = []
+        for path in (f for f in files if f is not None):
+            found.append(path)
+            if path.suffix.lower() == ".shp":
+                found += [p for s in SHAPEFILE_PARTS if (p := path.with_suffix(s)).exists()]
+        return found
 
 
 def load_manifest(path: Path) -> Manifest:
@@ -786,6 +805,8 @@ def write_territory(built: BuiltTerritory, out: Path) -> list[Path]:
         moved = shapely.transform(shape, lambda xy: _round(to_wgs84.transform(xy[:, 0], xy[:, 1])))
         if not moved.is_valid:
             moved = _polygonal(shapely.make_valid(moved))
+        if isinstance(moved, MultiPolygon) and len(moved.geoms) == 1:
+            moved = moved.geoms[0]  # a one-part MultiPolygon of the sources is a Polygon
         return orient_all(moved)
 
     written = [out / IRIS_FILE, out / POLYGONS_FILE, out / AREAS_FILE, out / MANIFEST_FILE]

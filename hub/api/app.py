@@ -44,7 +44,6 @@ from hub.api.models import (
     Health,
     IndicatorList,
     IndicatorTable,
-    LevelName,
     ReleaseDetail,
     ReleaseList,
 )
@@ -58,7 +57,8 @@ log = logging.getLogger(__name__)
 
 API_VERSION = "1"
 PERIOD_PATTERN = r"^[0-9]{4}(-(0[1-9]|1[0-2]|Q[1-4]))?$"
-CODE_PATTERN = r"^([0-9]{2}|2[AB])[0-9]{3}([0-9]{4})?$"
+CODE_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,31}$"  # IRIS, commune, QPV, SIREN, zone
+LEVEL_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
 AUTH_HEADERS = {"WWW-Authenticate": 'Bearer realm="obshub"'}
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "no valid bearer token"},
@@ -210,7 +210,7 @@ def create_app(
         consumer: Consumer,
         indicator_id: Annotated[str, Path(max_length=100)],
         period: Annotated[str | None, Query(pattern=PERIOD_PATTERN)] = None,
-        level: LevelName | None = None,
+        level: Annotated[str | None, Query(pattern=LEVEL_PATTERN)] = None,
         code: Annotated[str | None, Query(pattern=CODE_PATTERN)] = None,
         fmt: Annotated[Format, Query(alias="format")] = Format.JSON,
     ) -> Any:
@@ -223,15 +223,14 @@ def create_app(
         indicator = gate.governance.current().catalog.get(indicator_id)
         if indicator is None:  # the catalog changed since the decision
             _fail(404, "unknown_indicator", f"no indicator {indicator_id} in the catalog")
-        if level is not None and level.value not in indicator.levels:
+        if level is not None and level not in indicator.levels:
             _fail(404, "unknown_level", f"{indicator_id} is not published at level {level}")
         chosen = period or view.latest_period(indicator_id)
         # one release, taken once: every row of the answer comes from it
         release = view.current(indicator_id, chosen) if chosen is not None else None
         if release is None:
             _fail(404, "unknown_period", f"{indicator_id} has no release for period {chosen}")
-        level_name = level.value if level is not None else None
-        rows = release.select(level_name, code)
+        rows = release.select(level, code)
         if code is not None and not rows:
             _fail(404, "unknown_code", f"{indicator_id} {chosen} has no row for {code}")
         if fmt is Format.CSV:

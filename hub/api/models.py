@@ -15,14 +15,14 @@ class Format(StrEnum):
     GEOJSON = "geojson"
 
 
-class LevelName(StrEnum):
-    IRIS = "iris"
-    COMMUNE = "commune"
-
-
 class Row(BaseModel):
-    level: LevelName
-    code: str = Field(description="IRIS or commune code")
+    level: str = Field(
+        description="iris, commune, qpv, commune_hors_qpv, epci, or a zone level of the territory"
+    )
+    code: str = Field(
+        description="the area's code: IRIS, commune (also for commune_hors_qpv), "
+        "QPV code_qp, EPCI SIREN, zone code"
+    )
     period: str
     value: float | None = Field(description="null when secret")
     numerator: float | None = Field(description="null when secret")
@@ -73,7 +73,7 @@ class ReleaseEntry(BaseModel):
     id: str
     indicator: str
     period: str
-    levels: list[LevelName]
+    levels: list[str]
     published_at: datetime
     replaces: str | None = Field(description="the release of this indicator and period it revises")
     rules: Rules
@@ -94,7 +94,7 @@ class IndicatorSummary(BaseModel):
     title: str
     unit: str
     inputs: list[str] = Field(description="the datasets it is computed from")
-    levels: list[LevelName]
+    levels: list[str]
     periods: list[str] = Field(description="periods available, oldest first")
 
 

@@ -47,7 +47,7 @@ def indicator_summary(indicator: Indicator, periods: Sequence[str]) -> dict[str,
         "title": indicator.title,
         "unit": indicator.unit,
         "inputs": list(indicator.datasets),
-        "levels": [level.value for level in indicator.levels],
+        "levels": list(indicator.levels),
         "periods": list(periods),
     }
 

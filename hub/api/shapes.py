@@ -1,5 +1,7 @@
-"""The polygons a GeoJSON answer draws: each IRIS, and each commune as the
-union of its IRIS, computed once when the API starts.
+"""The polygons a GeoJSON answer draws, computed once when the API starts:
+each IRIS as given, each area of a level made of IRIS (commune, EPCI, a
+city's quartiers) as the union of its IRIS, each area of a level that cuts
+IRIS (QPV, commune hors QPV, polygon zones) as the union of its atoms.
 
 Every polygon written follows the right-hand rule of RFC 7946 §3.1.6: exterior
 rings counter-clockwise, holes clockwise (a union gives them the other way)."""
@@ -36,17 +38,17 @@ class Shapes:
 
 
 def shapes_of(territory: Territory, polygons: Mapping[str, Any]) -> Shapes:
-    """IRIS polygons as given; commune polygons as the union of their IRIS."""
+    """Every area of every level of the territory, by (level, code)."""
     shapes: dict[tuple[str, str], Shape] = {}
-    for code in territory.iris:
-        unit = territory.unit(code)
-        name = unit.name if unit is not None else code
-        shapes[("iris", code)] = Shape(name, _geometry(polygons[code]))
-    for commune in territory.communes():
-        union = shapely.union_all([polygons[c] for c in territory.iris_of_commune(commune)])
-        shapes[("commune", commune)] = Shape(
-            territory.commune_name(commune) or commune, _geometry(union)
-        )
+    for level in territory.levels:
+        for area in territory.areas(level):
+            if level == "iris":
+                union = polygons[area.code]
+            elif territory.made_of_iris(level):
+                union = shapely.union_all([polygons[c] for c in area.iris])
+            else:
+                union = shapely.union_all([territory.atom_polygon(a) for a in area.atoms])
+            shapes[(level, area.code)] = Shape(area.name, _geometry(union))
     return Shapes(shapes)
 
 

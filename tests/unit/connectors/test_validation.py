@@ -248,3 +248,56 @@ def test_the_reference_list_is_only_for_datasets_located_by_iris() -> None:
     rows: list[list[str | None] | None] = [["1", "CRS3035RES200mN2000000E3000000", "3"]]
     records, tally = run(rows, v)  # a grid cell far away: the hub's to place, not ours
     assert len(records) == 1 and tally.rejections == {}
+
+
+# -- points given in Lambert-93 -------------------------------------------------
+
+
+def points_validator(crs: str) -> RowValidator:
+    demandeurs = load_catalog().dataset("france_travail.demandeurs", 1)
+    terms = DatasetTerms.model_validate(
+        {
+            "schema_versions": [1],
+            "cadence": "monthly",
+            "territory": ["33063", "33069"],
+            "crs": crs,
+            "fields": {
+                "identifiant": "pseudonymise",
+                "lon": "keep",
+                "lat": "keep",
+                "age": "keep",
+                "sexe": "keep",
+                "categorie": "keep",
+                "anciennete_mois": "keep",
+            },
+        }
+    )
+    mapping = ColumnMapping(columns={"lon": "X", "lat": "Y"})
+    header = ["identifiant", "X", "Y", "age", "sexe", "categorie", "anciennete_mois"]
+    return RowValidator.compile(demandeurs, terms, mapping, header, Pseudonymiser(SECRET))
+
+
+def test_a_lambert93_extract_is_sent_as_wgs84_points() -> None:
+    from pyproj import Transformer
+
+    rows: list[list[str | None] | None] = [
+        ["1", "417250,5", "6423100", "30", "F", "A", "3"],
+        ["2", "-0.57", "44.84", "30", "F", "A", "3"],  # degrees given as metres: far away
+        ["3", "four hundred", "6423100", "30", "F", "A", "3"],
+    ]
+    records, tally = run(rows, points_validator("EPSG:2154"))
+    lon, lat = Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True).transform(
+        417250.5, 6423100.0
+    )
+    assert (records[0]["lon"], records[0]["lat"]) == (lon, lat)
+    assert -0.6 < lon < -0.5 and 44.8 < lat < 44.9  # Bordeaux
+    # degrees read as metres are a point off Africa: the hub places it nowhere
+    assert records[1]["lat"] < 0 and len(records) == 2
+    assert tally.rejections == {"invalid:lon": 1}
+
+
+def test_the_same_extract_under_wgs84_is_refused_as_out_of_range() -> None:
+    rows: list[list[str | None] | None] = [["1", "417250", "6423100", "30", "F", "A", "3"]]
+    records, tally = run(rows, points_validator("EPSG:4326"))
+    assert records == []
+    assert tally.rejections == {"out_of_domain:lon": 1}

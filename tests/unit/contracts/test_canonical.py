@@ -125,3 +125,15 @@ def test_a_change_of_meaning_breaks_the_signatures() -> None:
     signature = data["signatures"]["caf33"]
     assert signature_verifies(build(data), signature, trust()["caf33"])
     assert not signature_verifies(weaker, signature, trust()["caf33"])
+
+
+def test_a_points_crs_left_at_wgs84_keeps_every_earlier_signature() -> None:
+    data = demo_data("francetravail33")
+    path = ("datasets", "france_travail.demandeurs", "crs")
+    explicit = build(with_changes(data, path, "EPSG:4326"))
+    signature = data["signatures"]["francetravail33"]
+    assert canonical_bytes(explicit) == canonical_bytes(build(data))
+    assert signature_verifies(explicit, signature, trust()["francetravail33"])
+    lambert = build(with_changes(data, path, "EPSG:2154"))
+    assert b'"crs":"EPSG:2154"' in canonical_bytes(lambert)  # once set, it is signed
+    assert not signature_verifies(lambert, signature, trust()["francetravail33"])

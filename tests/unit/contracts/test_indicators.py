@@ -74,7 +74,19 @@ def test_the_demo_catalog_is_exactly_the_nine_indicators() -> None:
             den = indicator.denominator
             assert (den.dataset, [str(c) for c in den.where]) == denominator
         assert indicator.scale == scale
-        assert indicator.levels == (Level.IRIS, Level.COMMUNE)
+        if indicator.id.startswith("defm_"):  # points: every level of the territory
+            assert indicator.levels == (
+                "iris",
+                "commune",
+                "qpv",
+                "commune_hors_qpv",
+                "epci",
+                "quartier",
+            )
+        elif indicator.id.startswith("apa_"):  # grid cells: the levels made of IRIS
+            assert indicator.levels == ("iris", "commune", "epci", "quartier")
+        else:
+            assert indicator.levels == (Level.IRIS, Level.COMMUNE)
         assert indicator.share_of_one_dataset == (indicator.id in SHARES)
 
 
@@ -263,7 +275,7 @@ def test_consents_to_unknown_or_unrelated_indicators_are_reported() -> None:
     ("change", "message"),
     [
         ({"levels": ["iris", "iris"]}, "listed twice"),
-        ({"levels": ["canton"]}, "'iris' or 'commune'"),
+        ({"levels": ["Canton 2"]}, "should match pattern"),
         ({"scale": 0}, "greater than 0"),
         ({"id": "Bad-Id"}, "should match pattern"),
         ({"numerator": {"dataset": "caf.allocataires", "where": {"age": {"lt": "x"}}}}, "lt needs"),

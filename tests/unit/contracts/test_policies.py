@@ -91,3 +91,12 @@ def test_the_error_carries_file_line_and_convention() -> None:
     )
     assert error.line is not None
     assert str(error).startswith(f"caf33.yaml:{error.line}: {CAF}.fields.iris: ")
+
+
+def test_a_crs_belongs_to_datasets_of_points_only() -> None:
+    data = with_changes(demo_data(), ("datasets", "caf.allocataires", "crs"), "EPSG:2154")
+    assert problems_of(data) == [("crs_without_points", f"{CAF}.crs")]
+    ft = with_changes(
+        demo_data("francetravail33"), ("datasets", "france_travail.demandeurs", "crs"), "EPSG:2154"
+    )
+    assert problems_of(ft) == []

@@ -603,7 +603,7 @@ def test_404s(api: Api, url: str, params: dict[str, str], reason: str) -> None:
 
 def test_malformed_parameters_are_422(api: Api) -> None:
     headers = api.token("observatoire-bordeaux")
-    for params in ({"level": "canton"}, {"period": "avril"}, {"format": "xlsx"}):
+    for params in ({"level": "Canton 2"}, {"period": "avril"}, {"format": "xlsx"}):
         response = api.client.get("/v1/indicators/caf_allocataires", params=params, headers=headers)
         assert response.status_code == 422, params
     for url in ("/v1/releases/NOT-HEX", f"/v1/releases/{'a' * 65}"):

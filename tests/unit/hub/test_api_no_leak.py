@@ -298,7 +298,7 @@ def test_an_unknown_route_is_404(leaky: Leaky) -> None:
 def test_422_answers(leaky: Leaky) -> None:
     headers = leaky.token("observatoire-bordeaux")
     url = "/v1/indicators/caf_allocataires"
-    for params in ({"level": "canton"}, {"period": "avril"}, {"format": "xlsx"}, {"x": "1"}):
+    for params in ({"level": "Canton 2"}, {"period": "avril"}, {"format": "xlsx"}, {"x": "1"}):
         problems = leaky.get(url, 422, params=params, headers=headers).problems
         assert problems == []
     problems = leaky.get("/v1/releases/NOT-HEX", 422, headers=headers).problems

@@ -76,7 +76,7 @@ def test_no_release_publishes_a_count_another_one_hides(values: list[tuple[int, 
         assert plan.release.passed
         quantities = plan.quantities()
         for cell in plan.release.cells:
-            spot = (cell.cell.level.value, cell.cell.code)
+            spot = (cell.cell.level, cell.cell.code)
             if cell.status is CellStatus.OK:
                 published |= {(key, *spot) for key, _ in quantities.values()}
             else:

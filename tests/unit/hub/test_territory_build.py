@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from hub.cli import app
 from hub.errors import TerritoryError
 from hub.geography import load_territory
-from hub.territory_build import build_territory, load_manifest, write_territory
+from hub.territory_build import REFERENCE_HEADER, build_territory, load_manifest, write_territory
 
 X0, Y0 = 417_000.0, 6_420_000.0  # Lambert-93 metres, near Bordeaux
 LEFT, RIGHT, TOP = "330010101", "330010102", "330020101"
@@ -81,19 +81,7 @@ def write_reference(
     table.append([])
     table.append([])
     table.append([])
-    table.append(
-        [
-            "CODE_IRIS",
-            "LIB_IRIS",
-            "TYP_IRIS",
-            "GRD_QUART",
-            "DEPCOM",
-            "LIBCOM",
-            "UU2020",
-            "REG",
-            "DEP",
-        ]
-    )
+    table.append(list(REFERENCE_HEADER))
     for code in codes or list(IRIS):
         name, kind, commune, commune_name = IRIS.get(
             code, ("Fantôme", "H", code[:5], "Alpha", None)
