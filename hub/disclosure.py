@@ -445,8 +445,9 @@ def _complementary(
         and any(set(structure.unit_rows[i]) <= set(structure.unit_rows[h]) for h in holders)
     }
     meeting = [i for i in published if target & set(structure.unit_rows[i])]
+    revealing = _revealing(structure, published, row)
     ordered = (
-        smallest(i for i in _revealing(structure, published, row) if amount(i) > 0)
+        [i for group in revealing for i in smallest(j for j in group if amount(j) > 0)]
         + smallest(i for i in siblings if amount(i) > 0)
         + sorted(
             (i for i in holders if i in set(published)),
@@ -458,18 +459,28 @@ def _complementary(
     return list(dict.fromkeys(ordered))
 
 
-def _revealing(structure: _Structure, published: Sequence[int], row: int) -> list[int]:
-    """The published rows a linear combination of which equals row `row`
-    (what an attacker subtracts to find it); empty when there is none."""
+def _revealing(structure: _Structure, published: Sequence[int], row: int) -> list[list[int]]:
+    """The published rows a linear combination of which equals row `row` (what
+    an attacker subtracts to find it): those whose suppression alone takes
+    every such combination away, then the others; empty when there is none."""
     if not published:
         return []
     size = len(structure.units)
-    matrix = np.zeros((size, len(published)))
-    for column, i in enumerate(published):
-        matrix[list(structure.unit_rows[i]), column] = 1.0
     wanted = np.zeros(size)
     wanted[list(structure.unit_rows[row])] = 1.0
-    weights, *_ = np.linalg.lstsq(matrix, wanted, rcond=None)
-    if np.abs(matrix @ weights - wanted).max() > 1e-6:
+
+    def weights(rows: Sequence[int]) -> list[float] | None:
+        matrix = np.zeros((size, len(rows)))
+        for column, i in enumerate(rows):
+            matrix[list(structure.unit_rows[i]), column] = 1.0
+        solution, *_ = np.linalg.lstsq(matrix, wanted, rcond=None)
+        if np.abs(matrix @ solution - wanted).max() > 1e-6:
+            return None
+        return [float(w) for w in solution]
+
+    found = weights(published)
+    if found is None:
         return []
-    return [i for i, w in zip(published, weights.tolist(), strict=True) if abs(w) > 1e-9]
+    support = [i for i, w in zip(published, found, strict=True) if abs(w) > 1e-9]
+    decisive = [i for i in support if weights([j for j in published if j != i]) is None]
+    return [decisive, [i for i in support if i not in decisive]]

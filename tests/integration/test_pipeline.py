@@ -23,6 +23,7 @@ from connectors.publish import PublishRequest, publish_extract
 from connectors.settings import ConnectorSettings
 from connectors.synthetic import generate_columns, write_csv
 from contracts.keys import load_pseudonym_secret
+from contracts.loading import load_indicator_catalog
 from hub.demo import read_indicator_rows
 from hub.stack import Stack
 from hub.stack.processes import is_alive
@@ -36,6 +37,7 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "deploy" / "demo"
 MONTH, QUARTER, YEAR = "2026-07", "2026-Q3", "2025"
+AREAS = {"iris": 66, "commune": 2, "qpv": 3, "commune_hors_qpv": 2, "epci": 1, "quartier": 8}
 EXTRACTS = {  # extract: (partner, rows, period); the extract's name starts with its dataset
     "insee.menages": ("insee", 1, YEAR),
     "insee.population": ("insee", 1, YEAR),
@@ -219,5 +221,10 @@ def test_a_consumer_reads_its_consented_releases_on_its_own_topic(worker: Stack)
         # whole for the communes its drops cover (the CCAS of Bordeaux, then both)
         assert {row["code"][:5] for row in iris} == communes, release["indicator"]
         assert len(iris) == sum(iris_of[c] for c in communes), release["indicator"]
-        latest[record.key] = len(release["rows"])
-    assert set(latest.values()) == {68}
+        latest[release["indicator"]] = len(release["rows"])
+    # every area of each of its levels: 66 IRIS, 2 communes, 3 QPV, 2 communes
+    # hors QPV, 1 EPCI, 8 quartiers
+    assert latest == {
+        indicator.id: sum(AREAS[level] for level in indicator.levels)
+        for indicator in load_indicator_catalog(DEMO / "indicators.yaml").each()
+    }

@@ -590,6 +590,7 @@ NOT_FOUND = [  # url, query, reason of the 404
     ("/v1/indicators/caf_allocataires", {"period": "2019-01"}, "unknown_period"),
     ("/v1/indicators/rsa_pour_100_menages", {}, "unknown_period"),
     ("/v1/indicators/caf_allocataires", {"code": "330631234"}, "unknown_code"),
+    ("/v1/indicators/caf_allocataires", {"level": "qpv"}, "unknown_level"),  # IRIS-coded data
 ]
 
 
@@ -746,3 +747,29 @@ def test_the_openapi_document_describes_the_api(api: Api) -> None:
     assert any(
         s.get("scheme") == "bearer" for s in document["components"]["securitySchemes"].values()
     )
+
+
+def test_an_indicator_of_points_answers_at_its_qpv_and_quartier_levels(api: Api) -> None:
+    rows = [
+        row("commune", "33063", 120.0),
+        row("qpv", "QN03303M", 31.0),
+        row("commune_hors_qpv", "33069", 12.0),
+        row("quartier", "Q1", None, status="secret"),
+    ]
+    api.view.apply(release("defm_cat_a", "2026-04", rows))
+    headers = api.token("observatoire-bordeaux")
+    qpv = api.client.get(
+        "/v1/indicators/defm_cat_a", params={"period": "2026-04", "level": "qpv"}, headers=headers
+    )
+    assert qpv.status_code == 200, qpv.text
+    assert [(r["level"], r["code"], r["value"]) for r in qpv.json()["rows"]] == [
+        ("qpv", "QN03303M", 31.0)
+    ]
+    one = api.client.get(
+        "/v1/indicators/defm_cat_a",
+        params={"period": "2026-04", "level": "quartier", "code": "Q1", "format": "geojson"},
+        headers=headers,
+    )
+    assert one.status_code == 200, one.text
+    feature = one.json()["features"][0]
+    assert feature["properties"]["status"] == "secret" and feature["geometry"] is not None

@@ -139,3 +139,32 @@ def test_holes_run_clockwise_at_both_levels(tmp_path: Path) -> None:
     assert commune is not None
     [(_, *holes)] = list(polygons_of(commune.geometry))
     assert len(holes) == 1  # the union kept LEFT's hole
+
+
+def test_every_level_of_the_demo_territory_has_its_polygons() -> None:
+    from shapely.geometry import shape
+
+    territory = demo_territory()
+    shapes = load_shapes(TERRITORY)
+    for level in ("qpv", "commune_hors_qpv", "epci", "quartier"):
+        areas = territory.areas(level)
+        assert areas, level
+        for area in areas:
+            found = shapes.get(level, area.code)
+            assert found is not None, (level, area.code)
+            assert wrong_rings(found.geometry) == [], (level, area.code)
+            assert shape(found.geometry).is_valid, (level, area.code)
+    # the QPV over two communes meets both; each commune is its part in the
+    # QPV plus its hors-QPV area, which meets no QPV
+    import shapely
+
+    qpv = shapely.union_all(
+        [shape(shapes.get("qpv", a.code).geometry) for a in territory.areas("qpv")]
+    )  # type: ignore[union-attr]
+    straddling = shape(shapes.get("qpv", "QN03303M").geometry)  # type: ignore[union-attr]
+    for commune in ("33063", "33069"):
+        whole = shape(shapes.get("commune", commune).geometry)  # type: ignore[union-attr]
+        outside = shape(shapes.get("commune_hors_qpv", commune).geometry)  # type: ignore[union-attr]
+        assert straddling.intersection(whole).area > 1e-6, commune
+        assert outside.intersection(qpv).area < 1e-9 * whole.area, commune
+        assert abs(outside.area + whole.intersection(qpv).area - whole.area) < 1e-6 * whole.area

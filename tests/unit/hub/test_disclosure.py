@@ -467,3 +467,56 @@ def test_a_commune_of_tiny_shares_is_secret_throughout_and_passes() -> None:
     assert all(
         c.status is not CellStatus.OK for c in release.cells if c.cell.code.startswith("33069")
     )
+
+
+# ---- several geographies over the same atoms
+
+
+def atoms_range(
+    release: Release, atoms: Sequence[str], target: Sequence[str]
+) -> tuple[float, float]:
+    """What a reader deduces of the sum of `target` atoms from the published rows,
+    the atoms being unknown non-negative counts (an LP written here, not the hub's)."""
+    from scipy.optimize import linprog
+
+    published = [c.cell for c in release.cells if c.status is CellStatus.OK]
+    rows = [[1.0 if a in cell.atoms else 0.0 for a in atoms] for cell in published]
+    totals = [cell.numerator for cell in published]
+    goal = [1.0 if a in target else 0.0 for a in atoms]
+    low = linprog(goal, A_eq=rows, b_eq=totals, bounds=(0, None), method="highs")
+    high = linprog([-g for g in goal], A_eq=rows, b_eq=totals, bounds=(0, None), method="highs")
+    return low.fun, (math.inf if high.status == 3 else -high.fun)
+
+
+def qpv_table(counts: Mapping[str, float]) -> IndicatorTable:
+    """Commune 33063 = IRIS i1 (atoms a1, a2) + IRIS i2 (atom a3); a QPV is the
+    atom a2, the commune hors QPV the atoms a1 and a3."""
+    areas = [
+        ("commune", "33063", ("a1", "a2", "a3")),
+        ("iris", "330630001", ("a1", "a2")),
+        ("iris", "330630002", ("a3",)),
+        ("qpv", "QN03399A", ("a2",)),
+        ("commune_hors_qpv", "33063", ("a1", "a3")),
+    ]
+    cells = tuple(
+        Cell(level, code, atoms, math.fsum(counts[a] for a in atoms), None)
+        for level, code, atoms in areas
+    )
+    qpv_count = COUNT.model_copy(update={"levels": ("iris", "commune", "qpv", "commune_hors_qpv")})
+    return IndicatorTable(qpv_count, "2024-06", cells)
+
+
+def test_a_small_qpv_is_not_the_commune_minus_its_hors_qpv() -> None:
+    table = qpv_table({"a1": 40, "a2": 5, "a3": 30})
+    exposed = release_table(table, DisclosureRules(secondary_suppression=False))
+    assert statuses(exposed)["QN03399A"] is CellStatus.SECRET_PRIMARY
+    assert atoms_range(exposed, ["a1", "a2", "a3"], ["a2"]) == (5, 5)  # 75 - 70
+    assert not exposed.passed  # the check sees the subtraction
+
+    release = release_table(table, RULES)
+    assert release.passed
+    low, high = atoms_range(release, ["a1", "a2", "a3"], ["a2"])
+    assert high - low >= RULES.k
+    # the row that revealed it by subtraction is hidden, and nothing more
+    secondary = [c.cell for c in release.cells if c.status is CellStatus.SECRET_SECONDARY]
+    assert [(c.level, c.code) for c in secondary] == [("commune_hors_qpv", "33063")]
