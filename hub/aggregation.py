@@ -7,7 +7,9 @@ The hub's per-drop work, as plain functions over decoded records:
    place is the IRIS), a `lonlat` point goes through point-in-polygon (one
    vectorised query per chunk; the place is the atom of the territory's
    overlay holding it, so the point counts in its IRIS and in its QPV or
-   zone alike), a `carreau` is re-aggregated to one IRIS (below). A record that
+   zone alike), a `qpv` code (a partner that geocodes to the QPV itself) is
+   placed in that QPV as a whole (`qpv:<code_qp>`), a `carreau` is
+   re-aggregated to one IRIS (below). A record that
    cannot be placed is rejected with a short reason code:
    `missing_location` (null, non-numeric or non-finite location) or
    `outside_territory` (IRIS not in the territory, point in no IRIS,
@@ -58,6 +60,7 @@ from hub.tables import DropAggregate, selection_key
 from schemas.model import DatasetSchema
 
 OUTSIDE_TERRITORY = "outside_territory"
+QPV_PLACE = "qpv:"  # the place of a record a partner located by its QPV code
 MISSING_LOCATION = "missing_location"
 
 Record = Mapping[str, Any]
@@ -143,6 +146,15 @@ def place_records(
                 rejected[OUTSIDE_TERRITORY] += 1
             else:
                 placed.append((code, record))
+    elif location == "qpv":
+        for record in records:
+            code = record.get("code_qp")
+            if not isinstance(code, str) or not code:
+                rejected[MISSING_LOCATION] += 1
+            elif territory.area("qpv", code) is not None:
+                placed.append((f"{QPV_PLACE}{code}", record))
+            else:
+                rejected[OUTSIDE_TERRITORY] += 1
     elif location == "carreau":
         identifier = dataset.identifier
         for index, record in enumerate(records):

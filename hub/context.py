@@ -132,8 +132,13 @@ class HubContext:
         if key not in self._covered:
             communes = convention.datasets[dataset_id].territory
             iris = [code for c in communes for code in self.territory.iris_of_commune(c)]
-            atoms = [atom for code in iris for atom in self.territory.atoms_of_iris(code)]
-            self._covered[key] = frozenset(iris) | frozenset(atoms)
+            atoms = {atom for code in iris for atom in self.territory.atoms_of_iris(code)}
+            qpv = [
+                f"qpv:{area.code}"
+                for area in self.territory.areas("qpv")
+                if atoms.issuperset(area.atoms)  # a QPV over two communes needs both
+            ]
+            self._covered[key] = frozenset(iris) | frozenset(atoms) | frozenset(qpv)
         return self._covered[key]
 
     @property

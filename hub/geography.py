@@ -286,6 +286,9 @@ class Territory:
         """The atoms of a place records were counted in: an atom, or an IRIS."""
         if place in self._atoms:
             return (place,)
+        if place.startswith("qpv:"):
+            qpv = self.area("qpv", place.removeprefix("qpv:"))
+            return qpv.atoms if qpv is not None else ()
         return self._iris_atoms.get(place, ())
 
     # ---- points

@@ -6,7 +6,9 @@ overlay, so it counts in every area of every level; an IRIS code (`iris`)
 or a 200 m grid cell (`carreau`, whose weights are per IRIS) in an IRIS
 only, so it counts in the levels made of whole IRIS (`iris`, `commune`,
 `epci`, zones given as IRIS lists or as polygons that are unions of IRIS)
-and never in `qpv`, `commune_hors_qpv` or zones that cut IRIS. An indicator
+and never in `qpv`, `commune_hors_qpv` or zones that cut IRIS; a QPV code
+(`qpv`) in its QPV as a whole, so it counts at level `qpv` and in the
+levels whose areas each hold whole QPV (the EPCI, usually). An indicator
 is published at a level only when every dataset it reads was placed at a
 grain that nests in it; `check_levels` refuses, in one line, a catalog that
 asks for a level the territory lacks or one its inputs cannot feed.
@@ -32,12 +34,22 @@ class IndicatorLevelError(HubError):
         super().__init__(f"indicator {indicator}: {detail}")
 
 
-def placed_in_atoms(schemas: SchemaCatalog, dataset_id: str) -> bool:
-    """Whether every version of the dataset places its records in atoms (points)."""
-    return all(
-        schemas.dataset(dataset_id, version).location in POINT_LOCATIONS
-        for version in schemas.versions(dataset_id)
-    )
+GRAIN_NAMES = {
+    "lonlat": "a point",
+    "iris": "an IRIS code",
+    "carreau": "a grid cell",
+    "qpv": "a QPV code",
+}
+
+
+def feeds(territory: Territory, location: str, level: str) -> bool:
+    """Whether records placed by `location` count exactly in every area of `level`."""
+    if location in POINT_LOCATIONS:
+        return True
+    if location != "qpv":  # an IRIS code or a grid cell: an IRIS
+        return territory.made_of_iris(level)
+    areas = [set(area.atoms) for area in territory.areas(level)]
+    return all(any(set(qpv.atoms) <= held for held in areas) for qpv in territory.areas("qpv"))
 
 
 def check_levels(catalog: IndicatorCatalog, territory: Territory, schemas: SchemaCatalog) -> None:
@@ -49,13 +61,12 @@ def check_levels(catalog: IndicatorCatalog, territory: Territory, schemas: Schem
                 raise IndicatorLevelError(
                     indicator.id, f"level {level} is not a level of the territory ({known})"
                 )
-            if territory.made_of_iris(level):
-                continue
             for dataset in indicator.datasets:
-                if not placed_in_atoms(schemas, dataset):
-                    raise IndicatorLevelError(
-                        indicator.id,
-                        f"level {level} cuts IRIS, but {dataset} is placed by IRIS "
-                        "(an IRIS code or a grid cell): it can feed levels made of whole "
-                        "IRIS only",
-                    )
+                for version in schemas.versions(dataset):
+                    location = schemas.dataset(dataset, version).location
+                    if not feeds(territory, location, level):
+                        raise IndicatorLevelError(
+                            indicator.id,
+                            f"level {level} cuts what {dataset} is placed by "
+                            f"({GRAIN_NAMES.get(location, location)}): it cannot feed it",
+                        )

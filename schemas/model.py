@@ -24,7 +24,7 @@ from schemas.errors import CatalogError
 GRAINS = ("household", "person", "aid", "iris-aggregate")
 AGGREGATE_GRAIN = "iris-aggregate"
 LOCATION_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {"iris": ("iris",), "lonlat": ("lon", "lat"), "carreau": ("carreau",)}
+    {"iris": ("iris",), "lonlat": ("lon", "lat"), "carreau": ("carreau",), "qpv": ("code_qp",)}
 )
 DATASET_FIELD_TYPES = frozenset({"string", "int", "long", "float", "double", "boolean"})
 NUMERIC_TYPES = frozenset({"int", "long", "float", "double"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -123,6 +124,9 @@ def test_demo_publishes_every_indicator_and_its_curl_line_answers(
         lines = demo.stdout.splitlines()
         table = [line for line in lines if "_" in line.split(" ")[0] and "/" in line[-8:]]
         assert len(table) == 9  # one line per catalog indicator
+        defm = next(line for line in table if line.startswith("defm_cat_a "))
+        for level in ("iris", "qpv", "commune_hors_qpv", "epci", "quartier"):
+            assert re.search(rf" {level} \d+/\d+", defm), defm  # areas published/secret
         curl = next(line for line in lines if line.startswith("try:"))
         token = curl.split("Bearer ")[1].split("'")[0]
         url = curl.rsplit("'", 2)[1]

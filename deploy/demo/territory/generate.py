@@ -47,7 +47,7 @@ file dates, so a re-run rewrites the same content (with the same
 shapely/GEOS, pyproj and GDAL). Only the XLSX carries the time of writing
 (its zip member dates and `dcterms:modified`): compare its cells.
 
-Run: /work/main/.venv/bin/python deploy/demo/territory/generate.py [--out DIR]
+Run: .venv/bin/python deploy/demo/territory/generate.py [--out DIR]
 """
 
 from __future__ import annotations

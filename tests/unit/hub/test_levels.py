@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -41,13 +42,13 @@ def test_the_demo_catalog_fits_the_demo_territory() -> None:
         (
             "caf_allocataires",
             "qpv",
-            "indicator caf_allocataires: level qpv cuts IRIS, but caf.allocataires is placed "
-            "by IRIS (an IRIS code or a grid cell): it can feed levels made of whole IRIS only",
+            "indicator caf_allocataires: level qpv cuts what caf.allocataires is placed by "
+            "(an IRIS code): it cannot feed it",
         ),
         (
             "apa_domicile_pour_100_75plus",
             "commune_hors_qpv",
-            "level commune_hors_qpv cuts IRIS, but departement.apa is placed by IRIS",
+            "level commune_hors_qpv cuts what departement.apa is placed by (a grid cell)",
         ),
         (
             "defm_cat_a",
@@ -83,7 +84,7 @@ def test_a_ratio_is_published_only_where_both_inputs_nest(tmp_path: Path) -> Non
     )
     path = tmp_path / "indicators.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(IndicatorLevelError, match=r"insee\.menages is placed by IRIS"):
+    with pytest.raises(IndicatorLevelError, match=r"insee\.menages is placed by \(an IRIS code\)"):
         check_levels(load_indicator_catalog(path), demo_territory(), SCHEMAS)
 
 
@@ -101,4 +102,79 @@ def test_the_worker_refuses_to_start_on_such_a_catalog(
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert "caf_allocataires: level qpv cuts IRIS" in lines[0]
+    assert "caf_allocataires: level qpv cuts what caf.allocataires is placed by" in lines[0]
+
+
+def qpv_coded_schema() -> Any:
+    """A dataset whose partner locates each record by its QPV code."""
+    from schemas.model import build_dataset_schema
+
+    return build_dataset_schema(
+        {
+            "type": "record",
+            "name": "suivis",
+            "namespace": "obshub.dataset.ville",
+            "obshub.dataset": "ville.suivis",
+            "obshub.version": 1,
+            "obshub.grain": "person",
+            "obshub.identifier": "id",
+            "obshub.location": "qpv",
+            "fields": [
+                {"name": "id", "type": ["null", "string"], "default": None},
+                {"name": "code_qp", "type": "string"},
+            ],
+        },
+        "ville.suivis/v1.avsc",
+        "ville.suivis",
+        1,
+    )
+
+
+def test_records_located_by_qpv_code_feed_the_qpv_and_the_epci_only() -> None:
+    from collections import Counter
+
+    from contracts.indicators import Indicator, IndicatorCatalog, Selection
+    from hub.aggregation import ChunkKey, place_records
+    from hub.indicator_tables import build_indicator_table
+    from hub.tables import DropAggregate, selection_key
+    from schemas.catalog import SchemaCatalog
+
+    schema = qpv_coded_schema()
+    territory = demo_territory()
+    records = [
+        {"id": f"p{i}", "code_qp": code}
+        for i, code in enumerate(["QN03301M"] * 14 + ["QN03303M"] * 20 + ["QN09999Z", None])
+    ]
+    placed, rejected = place_records(records, schema, territory, ChunkKey("d", 0))
+    assert Counter(place for place, _ in placed) == {"qpv:QN03301M": 14, "qpv:QN03303M": 20}
+    assert rejected == {"outside_territory": 1, "missing_location": 1}
+
+    indicator = Indicator(
+        id="suivis",
+        title="Suivis",
+        unit="personnes",
+        numerator=Selection(dataset="ville.suivis"),
+        levels=("qpv", "epci"),
+    )
+    catalog = IndicatorCatalog(indicators=(indicator,))
+    schemas = SchemaCatalog([schema], [])
+    check_levels(catalog, territory, schemas)  # whole QPV: the QPV and the EPCI
+    straddled = IndicatorCatalog(
+        indicators=(indicator.model_copy(update={"levels": ("commune",)}),)
+    )
+    with pytest.raises(
+        IndicatorLevelError,
+        match=r"level commune cuts what ville\.suivis is placed by \(a QPV code\)",
+    ):
+        check_levels(straddled, territory, schemas)  # QN03303M lies over two communes
+
+    counts = {selection_key(indicator.numerator): dict(Counter(p for p, _ in placed))}
+    drop = DropAggregate("d", "ville", "c", 1, "ville.suivis", "2026-03", counts, len(placed))
+    table = build_indicator_table(indicator, "2026-03", {"ville.suivis": [drop]}, territory)
+    assert table is not None
+    assert {(c.level, c.code): c.numerator for c in table.cells} == {
+        ("qpv", "QN03301M"): 14,
+        ("qpv", "QN03302M"): 0,
+        ("qpv", "QN03303M"): 20,
+        ("epci", "243300316"): 34,
+    }

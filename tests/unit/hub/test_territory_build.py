@@ -302,3 +302,28 @@ def test_a_polygon_zone_declared_a_union_of_iris_must_be_one(tmp_path: Path) -> 
         f"{RIGHT}:-:S1": 200_000,
         f"{RIGHT}:-:-": 420_000,
     }
+
+
+def test_the_committed_demo_territory_is_the_build_of_its_sources(tmp_path: Path) -> None:
+    demo = Path(__file__).resolve().parents[3] / "deploy" / "demo" / "territory"
+    built = build_territory(load_manifest(demo / "sources" / "territory.yaml"))
+    written = write_territory(built, tmp_path)
+    assert {p.name for p in written} == {
+        "iris.csv",
+        "iris.geojson",
+        "areas.csv",
+        "atoms.geojson",
+        "carreaux.csv",
+        "territory.json",
+    }
+    for path in written:
+        assert path.read_bytes() == (demo / path.name).read_bytes(), path.name
+    assert built.summary().endswith(
+        "iris 66, commune 2, qpv 3, commune_hors_qpv 2, epci 1, quartier 8; 76 atoms"
+    )
+    # each QPV cuts the IRIS it crosses into two atoms: inside and outside it
+    cut = {a.iris for a in built.atoms if a.qpv is not None}
+    assert len(built.atoms) == 66 + len(cut)
+    assert {a.qpv for a in built.atoms} == {None, "QN03301M", "QN03302M", "QN03303M"}
+    straddling = {a.iris[:5] for a in built.atoms if a.qpv == "QN03303M"}
+    assert straddling == {"33063", "33069"}
