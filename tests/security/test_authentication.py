@@ -63,7 +63,8 @@ def scram_cases(stack: Stack) -> dict[str, tuple[KafkaCredentials, bool]]:
     observatory = stack.credentials.get("observatoire-bordeaux")
     return {
         "partner, wrong password": (
-            KafkaCredentials(bootstrap, "caf33", caf.password[:-1] + "x"),
+            # the last character changed (to x, or to y when it was x)
+            KafkaCredentials(bootstrap, "caf33", caf.password[:-1] + "xy"[caf.password[-1] == "x"]),
             False,
         ),
         "partner, another partner's password": (
