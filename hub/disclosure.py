@@ -45,10 +45,18 @@ check bounds every secret row over all of them at once, so subtracting one
 geography from another (commune - hors QPV = the QPV inside it) is caught
 like any other deduction.
 
+Slivers. A piece no row publishes — IRIS minus the QPV that cuts it, the
+part of a QPV in one IRIS, a commune's hors-QPV part inside one IRIS — can
+be isolated by differencing too. The check lists them as INSEE's diffman
+does (each unit, and for every two rows that overlap without one holding
+the other, what each has outside the other and what they share) and fails
+when published rows add and subtract exactly to one holding 1 to k-1.
+
 Secondary suppression. While the check fails, for each failing secret row
-one published row is suppressed: among the published rows that the failing
-one is a linear combination of (those that reveal it by subtraction), the
-one with the smallest non-zero value of the failing quantity (ties: code);
+or sliver one published row is suppressed: among the published rows that
+the failing one is a linear combination of (those that reveal it by
+subtraction; first those whose suppression alone breaks every such
+combination), the one with the smallest non-zero value of the failing quantity (ties: code);
 failing that, a published row of the same level inside a row that holds it
 (a neighbouring IRIS of its commune), the smallest; failing that, the
 smallest published row holding it; failing that, the smallest published row
@@ -256,6 +264,7 @@ class _Structure:
     units: tuple[frozenset[str], ...]  # atoms of each unit
     unit_rows: tuple[tuple[int, ...], ...]  # per row: the units it is the sum of
     variable: tuple[str, ...]  # per unit: the row key standing for it, or its own name
+    slivers: tuple[tuple[int, ...], ...] = ()  # unions of units no row publishes
 
     def relations(self, cells: Sequence[Cell]) -> tuple[Relation, ...]:
         relations = []
@@ -285,14 +294,39 @@ def _structure(cells: Sequence[Cell]) -> _Structure:
     variable = tuple(by_atoms.get(unit, f"unit:{min(unit)}") for unit in units)
     unit_of = {atom: u for u, unit in enumerate(units) for atom in unit}
     unit_rows = tuple(tuple(sorted({unit_of[a] for a in cell.atoms})) for cell in cells)
-    return _Structure(tuple(units), unit_rows, variable)
+    return _Structure(tuple(units), unit_rows, variable, _slivers(unit_rows, len(units)))
+
+
+def _slivers(unit_rows: Sequence[tuple[int, ...]], count: int) -> tuple[tuple[int, ...], ...]:
+    """The pieces a reader may try to isolate by differencing, as diffman finds
+    them: each unit, and for every two rows that overlap without one holding
+    the other, what each has outside the other and what they share; those
+    that are no row."""
+    rows = [frozenset(r) for r in unit_rows]
+    published = set(rows)
+    found = {frozenset({u}) for u in range(count)}
+    for i, a in enumerate(rows):
+        for b in rows[i + 1 :]:
+            if a & b and not (a <= b or b <= a):
+                found |= {a - b, b - a, a & b}
+    return tuple(sorted(tuple(sorted(f)) for f in found if f and f not in published))
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A secret row (`row`) or a sliver (`row` None) a reader could narrow to under k."""
+
+    units: tuple[int, ...]
+    row: int | None
+    quantity: CheckedQuantity
 
 
 @dataclass(frozen=True)
 class _Check:
     findings: tuple[DisclosureFinding, ...]
     passed: bool
-    failing: tuple[tuple[int, CheckedQuantity], ...]  # failing secret rows, first quantity
+    failing: tuple[_Failure, ...]  # failing secret rows, then slivers; first quantity each
+    slivers: int = 0  # slivers checked
 
 
 def _check(
@@ -305,28 +339,46 @@ def _check(
         not is_primary_secret(c.cell, indicator, rules) for c in cells if c.status is CellStatus.OK
     )
     findings = []
-    failing: dict[int, CheckedQuantity] = {}
+    failing: dict[tuple[int, ...] | int, _Failure] = {}
     secret = [_key(c.cell) for c in cells if c.status is not CellStatus.OK]
+    published = [i for i, c in enumerate(cells) if c.status is CellStatus.OK]
+    # the slivers published rows add and subtract to exactly, as diffman derives them
+    derivations = _combinations(structure, published, structure.slivers)
     for quantity in checked_quantities(indicator, rules):
         system = _system(cells, structure, quantity, indicator)
         intervals = feasible_intervals(system, secret)
-        baseline: dict[str, Interval] | None = None  # what the priors alone give
+        suspects: list[tuple[str, Interval, tuple[int, ...] | int, _Failure]] = []
         for i, released in enumerate(cells):
             if released.status is CellStatus.OK:
                 continue
             cell = released.cell
             low, high = intervals[_key(cell)]
             findings.append(DisclosureFinding(cell.code, cell.level, low, high, quantity))
-            if is_protected(Interval(low, high), rules.k):
+            if not is_protected(Interval(low, high), rules.k):
+                failure = _Failure(structure.unit_rows[i], i, quantity)
+                suspects.append((_key(cell), Interval(low, high), i, failure))
+        for units, weights in zip(structure.slivers, derivations, strict=True):
+            if weights is None:
                 continue
-            if baseline is None:
-                baseline = feasible_intervals(
-                    _without_publication(system, cells, quantity, indicator), secret
-                )
-            if not _nothing_learnt(low, high, baseline[_key(cell)]):
+            value = math.fsum(
+                w * _amount(cells[i].cell, quantity)
+                for i, w in zip(published, weights, strict=True)
+            )
+            if _PRIOR_TOLERANCE < value < rules.k - _PRIOR_TOLERANCE:
                 passed = False
-                failing.setdefault(i, quantity)
-    return _Check(tuple(findings), passed, tuple(failing.items()))
+                failing.setdefault(units, _Failure(units, None, quantity))
+        if not suspects:
+            continue
+        # what the priors alone give: a narrow interval known beforehand discloses nothing new
+        baseline = feasible_intervals(
+            _without_publication(system, cells, quantity, indicator), secret
+        )
+        for name, interval, key, failure in suspects:
+            if not _nothing_learnt(interval.low, interval.high, baseline[name]):
+                passed = False
+                failing.setdefault(key, failure)
+    ordered = sorted(failing.values(), key=lambda f: (f.row is None, f.row or 0, f.units))
+    return _Check(tuple(findings), passed, tuple(ordered), len(structure.slivers))
 
 
 def _without_publication(
@@ -406,8 +458,8 @@ def _suppress(
         return current, check
     while check.failing:
         chosen: set[int] = set()
-        for row, quantity in check.failing:
-            candidates = _complementary(current, structure, row, quantity)
+        for failure in check.failing:
+            candidates = _complementary(current, structure, failure)
             if not chosen.intersection(candidates):  # a choice of this round may cover it
                 chosen.add(candidates[0])
         current = tuple(
@@ -419,10 +471,11 @@ def _suppress(
 
 
 def _complementary(
-    cells: Sequence[ReleasedCell], structure: _Structure, row: int, quantity: CheckedQuantity
+    cells: Sequence[ReleasedCell], structure: _Structure, failure: _Failure
 ) -> list[int]:
-    """The published rows whose suppression may protect row `row`, best first
-    (the order described in the module docstring); never empty."""
+    """The published rows whose suppression may protect the failing row or
+    sliver, best first (the order described in the module docstring); never empty."""
+    row, quantity = failure.row, failure.quantity
     published = [i for i, c in enumerate(cells) if c.status is CellStatus.OK]
     if not published:
         # Every row secret leaves every interval unbounded above, so a check
@@ -435,9 +488,9 @@ def _complementary(
     def smallest(rows: Iterable[int]) -> list[int]:
         return sorted(rows, key=lambda i: (amount(i) <= 0, amount(i), cells[i].cell.code))
 
-    target = set(structure.unit_rows[row])
+    target = set(failure.units)
     holders = [i for i in range(len(cells)) if i != row and target <= set(structure.unit_rows[i])]
-    level = cells[row].cell.level
+    level = cells[row].cell.level if row is not None else None
     siblings = {
         i
         for i in published
@@ -445,7 +498,7 @@ def _complementary(
         and any(set(structure.unit_rows[i]) <= set(structure.unit_rows[h]) for h in holders)
     }
     meeting = [i for i in published if target & set(structure.unit_rows[i])]
-    revealing = _revealing(structure, published, row)
+    revealing = _revealing(structure, published, failure.units)
     ordered = (
         [i for group in revealing for i in smallest(j for j in group if amount(j) > 0)]
         + smallest(i for i in siblings if amount(i) > 0)
@@ -459,28 +512,48 @@ def _complementary(
     return list(dict.fromkeys(ordered))
 
 
-def _revealing(structure: _Structure, published: Sequence[int], row: int) -> list[list[int]]:
-    """The published rows a linear combination of which equals row `row` (what
-    an attacker subtracts to find it): those whose suppression alone takes
-    every such combination away, then the others; empty when there is none."""
-    if not published:
-        return []
+def _combination(
+    structure: _Structure, rows: Sequence[int], units: Sequence[int]
+) -> list[float] | None:
+    """Weights of `rows` whose combination is exactly the sum of `units`, or None."""
+    return _combinations(structure, rows, [units])[0]
+
+
+def _combinations(
+    structure: _Structure, rows: Sequence[int], targets: Sequence[Sequence[int]]
+) -> list[list[float] | None]:
+    """`_combination` for many targets, in one least-squares solve."""
+    if not rows or not targets:
+        return [None] * len(targets)
     size = len(structure.units)
-    wanted = np.zeros(size)
-    wanted[list(structure.unit_rows[row])] = 1.0
+    matrix = np.zeros((size, len(rows)))
+    for column, i in enumerate(rows):
+        matrix[list(structure.unit_rows[i]), column] = 1.0
+    wanted = np.zeros((size, len(targets)))
+    for column, units in enumerate(targets):
+        wanted[list(units), column] = 1.0
+    solution, *_ = np.linalg.lstsq(matrix, wanted, rcond=None)
+    exact = np.abs(matrix @ solution - wanted).max(axis=0) <= 1e-6
+    return [
+        [float(w) for w in solution[:, column]] if exact[column] else None
+        for column in range(len(targets))
+    ]
 
-    def weights(rows: Sequence[int]) -> list[float] | None:
-        matrix = np.zeros((size, len(rows)))
-        for column, i in enumerate(rows):
-            matrix[list(structure.unit_rows[i]), column] = 1.0
-        solution, *_ = np.linalg.lstsq(matrix, wanted, rcond=None)
-        if np.abs(matrix @ solution - wanted).max() > 1e-6:
-            return None
-        return [float(w) for w in solution]
 
-    found = weights(published)
+def _revealing(
+    structure: _Structure, published: Sequence[int], units: Sequence[int]
+) -> list[list[int]]:
+    """The published rows a linear combination of which equals the sum of
+    `units` (what an attacker subtracts to find it): those whose suppression
+    alone takes every such combination away, then the others; empty when
+    there is none."""
+    found = _combination(structure, published, units)
     if found is None:
         return []
     support = [i for i, w in zip(published, found, strict=True) if abs(w) > 1e-9]
-    decisive = [i for i in support if weights([j for j in published if j != i]) is None]
+    decisive = [
+        i
+        for i in support
+        if _combination(structure, [j for j in published if j != i], units) is None
+    ]
     return [decisive, [i for i in support if i not in decisive]]

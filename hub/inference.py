@@ -204,6 +204,36 @@ def _components(count: int, rows: Sequence[_Row]) -> list[_Component]:
     return list(components.values())
 
 
+@dataclass(frozen=True)
+class _Block:
+    """A component's equality rows as COO arrays and its variables' bounds."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    data: np.ndarray
+    rhs: np.ndarray
+    box: np.ndarray
+
+    @classmethod
+    def of(cls, comp: _Component, bounds: np.ndarray, *, recession: bool) -> _Block:
+        rows = [r for r, row in enumerate(comp.rows) for _ in row.coefficients]
+        cols = [v for row in comp.rows for v in row.coefficients]
+        data = [c for row in comp.rows for c in row.coefficients.values()]
+        rhs = np.zeros(len(comp.rows)) if recession else np.array([r.rhs for r in comp.rows])
+        own = bounds[comp.variables]
+        if recession:
+            own = np.column_stack(
+                (np.where(np.isinf(own[:, 0]), -1.0, 0.0), np.where(np.isinf(own[:, 1]), 1.0, 0.0))
+            )
+        return cls(
+            np.asarray(rows, dtype=np.int64),
+            np.asarray(cols, dtype=np.int64),
+            np.asarray(data, dtype=float),
+            np.asarray(rhs, dtype=float).reshape(-1),
+            own,
+        )
+
+
 # component, local variable, -1 minimise / +1 maximise (0: feasibility only)
 _Target = tuple[_Component, int, float]
 
@@ -232,34 +262,37 @@ def _stacked(targets: Sequence[_Target], bounds: np.ndarray, *, recession: bool)
     """Optimise each target's variable over its own copy of its component, in one LP."""
     if not targets:
         return []
-    row_ids: list[int] = []
-    col_ids: list[int] = []
-    data: list[float] = []
-    rhs: list[float] = []
+    blocks: dict[int, _Block] = {}  # each component's rows as arrays, built once
+    row_parts: list[np.ndarray] = []
+    col_parts: list[np.ndarray] = []
+    data_parts: list[np.ndarray] = []
+    rhs_parts: list[np.ndarray] = []
     box: list[np.ndarray] = []
     objective_at: list[int] = []
     signs: list[float] = []
     offset = 0
+    rows_so_far = 0
     for comp, j, direction in targets:
-        for row in comp.rows:
-            for var, coefficient in row.coefficients.items():
-                row_ids.append(len(rhs))
-                col_ids.append(offset + var)
-                data.append(coefficient)
-            rhs.append(0.0 if recession else row.rhs)
-        own = bounds[comp.variables]
-        if recession:
-            own = np.column_stack(
-                (np.where(np.isinf(own[:, 0]), -1.0, 0.0), np.where(np.isinf(own[:, 1]), 1.0, 0.0))
-            )
-        box.append(own)
+        block = blocks.get(id(comp))
+        if block is None:
+            block = blocks[id(comp)] = _Block.of(comp, bounds, recession=recession)
+        row_parts.append(block.rows + rows_so_far)
+        col_parts.append(block.cols + offset)
+        data_parts.append(block.data)
+        rhs_parts.append(block.rhs)
+        box.append(block.box)
         objective_at.append(offset + j)
         signs.append(direction)
         offset += len(comp.variables)
+        rows_so_far += len(block.rhs)
+    row_ids = np.concatenate(row_parts)
+    col_ids = np.concatenate(col_parts)
+    data = np.concatenate(data_parts)
+    rhs = np.concatenate(rhs_parts)
     cost = np.zeros(offset)
     cost[objective_at] = -np.asarray(signs)  # linprog minimises: maximise x by minimising -x
     a_eq = coo_array((data, (row_ids, col_ids)), shape=(len(rhs), offset)).tocsr()
-    result = linprog(cost, A_eq=a_eq, b_eq=np.asarray(rhs), bounds=np.vstack(box), method="highs")
+    result = linprog(cost, A_eq=a_eq, b_eq=rhs, bounds=np.vstack(box), method="highs")
     if result.status == 2:
         raise InconsistentSystemError("no assignment of the secret cells fits the published ones")
     if result.status != 0:

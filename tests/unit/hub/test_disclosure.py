@@ -520,3 +520,54 @@ def test_a_small_qpv_is_not_the_commune_minus_its_hors_qpv() -> None:
     # the row that revealed it by subtraction is hidden, and nothing more
     secondary = [c.cell for c in release.cells if c.status is CellStatus.SECRET_SECONDARY]
     assert [(c.level, c.code) for c in secondary] == [("commune_hors_qpv", "33063")]
+
+
+def straddling_qpv_table() -> IndicatorTable:
+    """A QPV over two IRIS of two communes: i1 (commune C1, with the whole IRIS
+    i3) keeps 3 households outside the QPV, a figure no row shows, yet
+    hors QPV of C1 minus i3 gives it exactly."""
+    counts = {"a1": 3, "a2": 30, "a3": 25, "a4": 40, "a5": 50}
+    areas = [
+        ("commune", "33001", ("a1", "a2", "a5")),
+        ("commune", "33002", ("a3", "a4")),
+        ("iris", "330010001", ("a1", "a2")),
+        ("iris", "330010002", ("a5",)),
+        ("iris", "330020001", ("a3", "a4")),
+        ("qpv", "QN03399A", ("a2", "a3")),
+        ("commune_hors_qpv", "33001", ("a1", "a5")),
+        ("commune_hors_qpv", "33002", ("a4",)),
+    ]
+    cells = tuple(
+        Cell(level, code, atoms, float(sum(counts[a] for a in atoms)), None)
+        for level, code, atoms in areas
+    )
+    levels = ("iris", "commune", "qpv", "commune_hors_qpv")
+    return IndicatorTable(COUNT.model_copy(update={"levels": levels}), "2024-06", cells)
+
+
+def test_a_sliver_of_three_households_is_never_derivable() -> None:
+    atoms = ["a1", "a2", "a3", "a4", "a5"]
+    table = straddling_qpv_table()
+    primary_only = release_table(table, DisclosureRules(secondary_suppression=False))
+    # every row is 11 or more: the primary rules publish them all, and the
+    # sliver IRIS 330010001 outside the QPV is then exactly 3
+    assert all(c.status is CellStatus.OK for c in primary_only.cells)
+    assert atoms_range(primary_only, atoms, ["a1"]) == (3, 3)
+    assert not primary_only.passed  # the check finds the sliver
+
+    release = release_table(table, RULES)
+    assert release.passed
+    hidden = [c.cell.code for c in release.cells if c.status is not CellStatus.OK]
+    assert hidden  # something had to go
+    # an LP written here: no piece of the territory made of atoms, and no
+    # difference or intersection of two overlapping areas, is narrowed under k
+    # unless it is known to be empty or at least k
+    areas = [set(c.atoms) for c in table.cells]
+    pieces = {frozenset({a}) for a in atoms}
+    for first in areas:
+        for second in areas:
+            if first & second and not (first <= second or second <= first):
+                pieces |= {frozenset(first - second), frozenset(first & second)}
+    for piece in pieces:
+        low, high = atoms_range(release, atoms, sorted(piece))
+        assert high - low >= RULES.k or high == 0 or low >= RULES.k, (sorted(piece), low, high)
