@@ -188,6 +188,16 @@ def by_drop(events: Sequence[dict[str, Any]], drop_id: str) -> list[dict[str, An
     return [e for e in events if e.get("drop_id") == drop_id]
 
 
+# A release's `rules` under the default secret statistique, as on the wire.
+DEFAULT_RULES = {
+    "method": "suppression",
+    "k": 11,
+    "complement": True,
+    "min_denominator": 50,
+    "secondary_suppression": True,
+}
+
+
 def release_record(
     indicator: str,
     period: str,
@@ -204,13 +214,7 @@ def release_record(
         "period": period,
         "levels": ["iris", "commune"],
         "replaces": replaces,
-        "rules": {
-            "method": "suppression",
-            "k": 11,
-            "complement": True,
-            "min_denominator": 50,
-            "secondary_suppression": True,
-        },
+        "rules": dict(DEFAULT_RULES),
         "check": {
             "passed": True,
             "secret_primary": sum(1 for *_, v in cells if v is None),

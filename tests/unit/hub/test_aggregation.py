@@ -5,6 +5,7 @@ import json
 import math
 import random
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -294,15 +295,7 @@ def test_aggregates_of_chunks_sum_to_the_whole(
     whole = aggregate_chunk(whole_placed, selections)
 
     merged: dict[str, dict[str, float]] = {}
-    accumulator = DropAccumulator(
-        drop_id="d",
-        partner="caf33",
-        convention_id="c",
-        convention_version=1,
-        dataset="caf.allocataires",
-        period="2026-03",
-        selection_keys=selections,
-    )
+    accumulator = caf_accumulator(selections)
     for sequence, chunk in enumerate(chunks):
         placed, rejected = place_records(chunk, CAF, TERRITORY, ChunkKey("d", sequence))
         counts = aggregate_chunk(placed, selections)
@@ -315,16 +308,23 @@ def test_aggregates_of_chunks_sum_to_the_whole(
     assert aggregate.rejected == dict(whole_rejected)
 
 
-def accumulator_with_two_chunks() -> DropAccumulator:
-    accumulator = DropAccumulator(
+def caf_accumulator(
+    selection_keys: Iterable[str], convention_id: str = "c", convention_version: int = 1
+) -> DropAccumulator:
+    """An empty accumulator of a caf33 drop `d` for 2026-03."""
+    return DropAccumulator(
         drop_id="d",
         partner="caf33",
-        convention_id="caf33-2026",
-        convention_version=2,
+        convention_id=convention_id,
+        convention_version=convention_version,
         dataset="caf.allocataires",
         period="2026-03",
-        selection_keys=["s", "t"],
+        selection_keys=selection_keys,
     )
+
+
+def accumulator_with_two_chunks() -> DropAccumulator:
+    accumulator = caf_accumulator(["s", "t"], "caf33-2026", 2)
     assert accumulator.add_chunk(0, {"s": {"i1": 3}}, {OUTSIDE_TERRITORY: 1}, 3)
     assert accumulator.add_chunk(1, {"s": {"i1": 1, "i2": 2}}, {}, 3)
     return accumulator

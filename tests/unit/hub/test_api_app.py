@@ -22,6 +22,7 @@ from hub.api.view import ReleaseView
 from hub.audit import Action, AuditEvent
 from hub.metrics import HubMetrics
 from hub.settings import HubSettings
+from tests.support.wire import DEFAULT_RULES
 from tests.unit.hub.api_support import (
     CATALOG,
     CONVENTIONS,
@@ -475,13 +476,7 @@ def test_the_register_lists_releases_oldest_first(api: Api) -> None:
         "period": "2026-04",
         "levels": ["iris", "commune"],
         "replaces": None,
-        "rules": {
-            "method": "suppression",
-            "k": 11,
-            "complement": True,
-            "min_denominator": 50,
-            "secondary_suppression": True,
-        },
+        "rules": DEFAULT_RULES,
         "audit": {
             "passed": True,
             "secret_primary": 1,

@@ -10,7 +10,6 @@ from contracts.indicators import Indicator, Level
 from contracts.loading import load_indicator_catalog
 from hub.aggregation import (
     ChunkKey,
-    DropAccumulator,
     aggregate_chunk,
     place_records,
     selections_for,
@@ -25,6 +24,7 @@ from hub.indicator_tables import (
 from hub.tables import DropAggregate, IndicatorTable, selection_key
 from schemas.catalog import load_catalog
 from tests.unit.hub.geo_support import DEMO_INDICATORS, demo_territory
+from tests.unit.hub.test_aggregation import caf_accumulator
 
 CATALOG = load_indicator_catalog(DEMO_INDICATORS)
 TERRITORY = demo_territory()
@@ -206,15 +206,7 @@ def test_records_to_table_commune_totals_are_exact(chunk_size: int) -> None:
         for n in range(500)
     ]
     selections = selections_for(CATALOG, "caf.allocataires")
-    accumulator = DropAccumulator(
-        drop_id="d",
-        partner="caf33",
-        convention_id="c",
-        convention_version=1,
-        dataset="caf.allocataires",
-        period="2026-03",
-        selection_keys=selections,
-    )
+    accumulator = caf_accumulator(selections)
     for sequence, start in enumerate(range(0, len(records), chunk_size)):
         chunk = records[start : start + chunk_size]
         placed, rejected = place_records(chunk, schema, TERRITORY, ChunkKey("d", sequence))
