@@ -15,8 +15,9 @@ convention can never pass for another kind of signature, nor the reverse.
 Consequence to know: a new model field, or a changed default, changes the
 canonical form of every convention, so existing signatures stop verifying
 until the parties sign again. That is deliberate, with one exception: the
-fields of `LATER_DATASET_FIELDS` (a dataset's `crs`) are left out while
-they hold their default, so adding them broke no signature.
+fields of `LATER_DATASET_FIELDS` and `LATER_DISCLOSURE_FIELDS` (a
+dataset's `crs`, the `revisions` rule) are left out while they hold their
+default, so adding them broke no signature.
 """
 
 from __future__ import annotations
@@ -44,15 +45,18 @@ def _nfc(value: Any) -> Any:
 # canonical form while they hold their default, so that every convention signed
 # before them still verifies, and signed like any other field once set.
 LATER_DATASET_FIELDS = {"crs": "EPSG:4326"}
+LATER_DISCLOSURE_FIELDS = {"revisions": "audit"}
 
 
 def canonical_content(convention: Convention) -> dict[str, Any]:
     """The convention's content without its signatures, as JSON-ready data."""
     data: dict[str, Any] = _nfc(convention.model_dump(mode="json", exclude={"signatures"}))
-    for terms in data.get("datasets", {}).values():
-        for name, default in LATER_DATASET_FIELDS.items():
-            if terms.get(name) == default:
-                del terms[name]
+    sections = [*data.get("datasets", {}).values()], [data.get("disclosure") or {}]
+    for later, parts in zip((LATER_DATASET_FIELDS, LATER_DISCLOSURE_FIELDS), sections, strict=True):
+        for part in parts:
+            for name, default in later.items():
+                if part.get(name) == default:
+                    del part[name]
     return data
 
 

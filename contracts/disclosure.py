@@ -10,13 +10,19 @@ households (the "règle des 11"):
 - `min_denominator` = 50: a rate over fewer units is secret;
 - `dominance` = 0.85: an amount is secret when its largest contributor makes
   more than this share of the total (and it has fewer than k contributors);
-- `secondary_suppression` on: no secret cell may be recovered by subtraction.
+- `secondary_suppression` on: no secret cell may be recovered by subtraction;
+- `revisions: audit`: a period already published may be released again (a
+  corrected drop), the new release audited against the old one: a cell
+  secret before stays secret, and no change between the two can be isolated
+  below k; `freeze`: a published period is never released again.
 
 A cell is governed by every convention that contributes to it, so the rules
 in force are `strictest(...)` of theirs.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -40,6 +46,7 @@ class DisclosureRules(BaseModel):
         description="largest contributor's maximum share of an amount",
     )
     secondary_suppression: bool = True
+    revisions: Literal["audit", "freeze"] = "audit"
 
 
 DEFAULT_RULES = DisclosureRules()
@@ -55,4 +62,5 @@ def strictest(first: DisclosureRules, *others: DisclosureRules) -> DisclosureRul
         min_denominator=max(r.min_denominator for r in every),
         dominance=min(r.dominance for r in every),
         secondary_suppression=any(r.secondary_suppression for r in every),
+        revisions="freeze" if any(r.revisions == "freeze" for r in every) else "audit",
     )

@@ -70,7 +70,7 @@ Pure functions over plain data; the LP core is `hub.inference`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -212,6 +212,77 @@ def protect(release: Release, cells: Sequence[ReleasedCell], indicator: Indicato
     under its rules, and the disclosure check it ends on."""
     protected, check = _suppress(cells, indicator, release.rules)
     return replace(release, cells=protected, findings=check.findings, passed=check.passed)
+
+
+# (level, code) -> (numerator, denominator) as a release published them; None when secret
+Previous = Mapping[tuple[str, str], tuple[float, float | None] | None]
+
+
+def protect_revision(release: Release, indicator: Indicator, previous: Previous) -> Release:
+    """A release that replaces one already published (`previous`), made safe
+    against it: every row secret before stays secret, and no change between
+    the two releases (a row's, a sliver's, or any that rows published in both
+    add and subtract to) holds 1 to k-1 people; each such change hides a row
+    that reveals it, and secondary suppression runs again. The result carries
+    the disclosure check it ends on."""
+    current = release
+    for _ in range(len(release.cells) + 1):
+        cells = current.cells
+        forced = {
+            i
+            for i, c in enumerate(cells)
+            if c.status is CellStatus.OK and _row(c.cell) in previous and not previous[_row(c.cell)]
+        }
+        if not forced:
+            forced = _revealed_changes(cells, indicator, current.rules, previous)
+        if not forced:
+            return current
+        hidden = [
+            replace(c, status=CellStatus.SECRET_SECONDARY, value=None) if i in forced else c
+            for i, c in enumerate(cells)
+        ]
+        current = protect(current, hidden, indicator)
+    return current
+
+
+def _row(cell: Cell) -> tuple[str, str]:
+    return (cell.level, cell.code)
+
+
+def _revealed_changes(
+    cells: Sequence[ReleasedCell], indicator: Indicator, rules: DisclosureRules, previous: Previous
+) -> set[int]:
+    """Rows to hide so that no change between the releases is isolated under k."""
+    structure = _structure([c.cell for c in cells])
+    both = [
+        i for i, c in enumerate(cells) if c.status is CellStatus.OK and previous.get(_row(c.cell))
+    ]
+    targets = [*structure.unit_rows, *structure.slivers]
+    combinations = _combinations(structure, both, targets)
+    chosen: set[int] = set()
+    for quantity in checked_quantities(indicator, rules):
+        change = {
+            i: _amount(cells[i].cell, quantity) - _old(previous[_row(cells[i].cell)], quantity)
+            for i in both
+        }
+        for units, weights in zip(targets, combinations, strict=True):
+            if weights is None:
+                continue
+            value = math.fsum(w * change[i] for i, w in zip(both, weights, strict=True))
+            if not _PRIOR_TOLERANCE < abs(value) < rules.k - _PRIOR_TOLERANCE:
+                continue
+            own = [i for i in both if structure.unit_rows[i] == tuple(units)]
+            revealing = own or [i for group in _revealing(structure, both, units) for i in group]
+            if revealing and not chosen.intersection(revealing):
+                chosen.add(revealing[0])
+    return chosen
+
+
+def _old(figures: tuple[float, float | None] | None, quantity: CheckedQuantity) -> float:
+    numerator, denominator = figures or (0.0, None)
+    if quantity is CheckedQuantity.COMPLEMENT:
+        return (denominator or 0.0) - numerator
+    return numerator
 
 
 def release_table(table: IndicatorTable, rules: DisclosureRules) -> Release:

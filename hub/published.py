@@ -141,6 +141,17 @@ class IndicatorRelease:
     rows: tuple[Row, ...]
 
     @property
+    def figures(self) -> dict[tuple[str, str], tuple[float, float | None] | None]:
+        """(level, code) -> (numerator, denominator) of each published row, None
+        for a secret one: what a revision is audited against."""
+        return {
+            (row.level, row.code): None
+            if row.status != OK or row.numerator is None
+            else (row.numerator, row.denominator)
+            for row in self.rows
+        }
+
+    @property
     def key(self) -> str:
         """Its Kafka key: one indicator and period (the compacted view keeps the latest)."""
         return release_key(self.indicator, self.period)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 
 from contracts.principals import INDICATORS_TOPIC, KafkaCredentials
+from hub.published import IndicatorRelease
 from schemas.catalog import load_catalog
 from schemas.codec import decode_message
 from schemas.errors import SchemaError
@@ -20,13 +21,15 @@ from schemas.errors import SchemaError
 READ_TIMEOUT_S = 120.0
 
 
-def read_published(creds: KafkaCredentials, topic: str = INDICATORS_TOPIC) -> dict[str, str]:
-    """`indicator|period` → the id of the release published last for it."""
+def read_published(
+    creds: KafkaCredentials, topic: str = INDICATORS_TOPIC
+) -> dict[str, IndicatorRelease]:
+    """`indicator|period` → the release published last for it."""
     from kafka import KafkaConsumer, TopicPartition
 
     catalog = load_catalog()
     consumer = KafkaConsumer(**creds.kafka_python_config(), enable_auto_commit=False)
-    published: dict[str, str] = {}
+    published: dict[str, IndicatorRelease] = {}
     try:
         ids = consumer.partitions_for_topic(topic) or set()
         parts = [TopicPartition(topic, p) for p in sorted(ids)]
@@ -48,8 +51,8 @@ def read_published(creds: KafkaCredentials, topic: str = INDICATORS_TOPIC) -> di
                     except SchemaError:
                         continue
                     if schema.name == "indicator_release":
-                        key = f"{release['indicator']}|{release['period']}"
-                        published[key] = release["release_id"]
+                        one = IndicatorRelease.from_record(release)
+                        published[one.key] = one
         return published
     finally:
         consumer.close()

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from contracts.indicators import IndicatorCatalog
 from contracts.lifecycle import Survey
 from hub.audit import AuditEvent, access_event, release_event
+from hub.disclosure import protect_revision
 from hub.fanout import fanout_decisions
 from hub.geography import Territory
 from hub.published import IndicatorRelease, Source, build_release, release_key
@@ -39,6 +40,9 @@ from hub.releases import Held, releases_for
 from hub.tables import CellStatus, DropAggregate
 
 FAILED_CHECK = "failed_check"
+REVISION_HELD = "revision_held"  # the outcome; the reason says why
+REVISION_FROZEN = "revision_frozen"  # the conventions say `revisions: freeze`
+REVISION_UNSAFE = "revision_unsafe"  # no pattern hides the change and passes the check
 
 
 @dataclass(frozen=True)
@@ -81,11 +85,17 @@ def release_step(
     territory: Territory,
     survey: Survey,
     change: Change,
-    published: Mapping[str, str],
+    published: Mapping[str, IndicatorRelease],
     now: dt.datetime,
 ) -> ReleaseStep:
     """Everything to send for `change` (module docstring). `published` maps
-    `indicator|period` to the id of the release published for it."""
+    `indicator|period` to the release published for it.
+
+    A release that would replace one already published is a revision: under
+    `revisions: freeze` it is held; otherwise it is made safe against the
+    published one (`hub.disclosure.protect_revision`) and held when that
+    cannot pass the disclosure check. A held revision leaves the published
+    release served, and says why on `hub.audit` and in the metrics."""
     plan = releases_for(change.dataset, catalog, store, territory, survey, change.since)
     releases: list[IndicatorRelease] = []
     deliveries: list[Delivery] = []
@@ -103,13 +113,30 @@ def release_step(
             )
             outcomes[(indicator, FAILED_CHECK)] += 1
             continue
-        periods.append(PeriodState(indicator, period))
-        before = published.get(release_key(indicator, period))
+        previous = published.get(release_key(indicator, period))
+        before = previous.release_id if previous is not None else None
         sources = [Source.of(d) for own in planned.drops.values() for d in own]
-        release = build_release(planned.indicator, planned.release, sources, before, now)
+        made = planned.release
+        if previous is not None:
+            made = protect_revision(made, planned.indicator, previous.figures)
+        release = build_release(planned.indicator, made, sources, before, now)
         if release.release_id == before:
+            periods.append(PeriodState(indicator, period))
             outcomes[(indicator, "unchanged")] += 1
             continue
+        if previous is not None and (made.rules.revisions == "freeze" or not made.passed):
+            reason = REVISION_FROZEN if made.rules.revisions == "freeze" else REVISION_UNSAFE
+            message = (
+                f"period {period} is published and its conventions freeze it"
+                if reason == REVISION_FROZEN
+                else "no pattern hides the change from the published release and passes the check"
+            )
+            held = Held(indicator, period, reason, message)
+            periods.append(PeriodState(indicator, period, held))
+            audit.append(release_event(indicator, period, reason, now, f"keeps {before}"))
+            outcomes[(indicator, REVISION_HELD)] += 1
+            continue
+        periods.append(PeriodState(indicator, period))
         releases.append(release)
         outcomes[(indicator, "published")] += 1
         audit.append(
@@ -137,7 +164,7 @@ def release_step(
                     actor="hub",
                 )
             )
-        for released in planned.release.cells:
+        for released in made.cells:
             status = "published" if released.status is CellStatus.OK else released.status.value
             cells[(indicator, status)] += 1
     for held in plan.held:

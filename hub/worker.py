@@ -17,10 +17,10 @@ app). Agents:
   pure release step (`hub.release_step`) for the new drop: every release
   that changed goes out whole, as one message, to `hub.releases` (the
   register), `indicators` (the compacted view) and the consumers' topics;
-  the worker keeps the id published per indicator and period (read back
-  from the compacted `indicators` topic at start, `hub.register`), so a
-  revision names the release it replaces and an unchanged release is not
-  sent again.
+  the worker keeps the release published per indicator and period (read
+  back from the compacted `indicators` topic at start, `hub.register`), so
+  a revision names the release it replaces, is audited against it (held
+  when unsafe or frozen), and an unchanged release is not sent again.
 
 Every audit event goes on the worker's chain of `hub.audit`, whose head is
 signed with the hub operator's key every `OBSHUB_AUDIT_SIGN_S` seconds
@@ -65,6 +65,7 @@ from hub.emitter import Emitter, StaleWatch
 from hub.ingest import DropMessage, expire_if_stale, ingest_message
 from hub.kafka_admin import group_lag, topics_with_prefix
 from hub.metrics import HubMetrics
+from hub.published import IndicatorRelease
 from hub.register import read_published
 from hub.release_step import Change, release_step
 from hub.releases import by_dataset
@@ -114,7 +115,7 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
     # with `DropState.from_json` (hub.drop_state), here and nowhere else
     states = app.Table("drop-states", partitions=DROP_PARTITIONS, key_type=str)
     store = app.Table("aggregates", partitions=1, key_type=str)
-    published: dict[str, str] = {}  # indicator|period -> id, read back at start
+    published: dict[str, IndicatorRelease] = {}  # indicator|period -> release, read back
     published_known = asyncio.Event()
     emit = Emitter(app, ctx, metrics, settings.operator, ctx.operator_key)
     stale = StaleWatch(emit)
@@ -191,7 +192,7 @@ def create_app(settings: HubSettings, ctx: HubContext, metrics: HubMetrics) -> f
         now = utcnow()
         await emit.release_step(step, now)
         for one in step.releases:
-            published[one.key] = one.release_id
+            published[one.key] = one
         await stale.update(step, now)
 
     @app.agent(aggregates_in, concurrency=1)

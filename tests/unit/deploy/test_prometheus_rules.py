@@ -31,6 +31,7 @@ REQUIRED_ALERTS = {
     "WorkerDown",
     "ConsumerLagGrowing",
     "ReleaseCheckFailed",
+    "RevisionHeld",
 }
 
 
