@@ -151,6 +151,7 @@ class Territory:
                 raise TerritoryError(source, f"atom {atom.id} is given twice")
             self._atoms[atom.id] = atom
         self._atom_ids: tuple[str, ...] = tuple(self._atoms)  # sorted
+        self._atom_position = {atom: i for i, atom in enumerate(self._atom_ids)}
         shapes = {atom.id: shape for atom, shape in atoms}
         self._atom_geometries = np.array([shapes[a] for a in self._atom_ids], dtype=object)
         self._tree = shapely.STRtree(self._atom_geometries)
@@ -276,7 +277,7 @@ class Territory:
 
     def atom_polygon(self, atom_id: str) -> Polygon | MultiPolygon:
         """The atom's polygon (WGS84)."""
-        polygon: Polygon | MultiPolygon = self._atom_geometries[self._atom_ids.index(atom_id)]
+        polygon: Polygon | MultiPolygon = self._atom_geometries[self._atom_position[atom_id]]
         return polygon
 
     def atoms_of_iris(self, code: str) -> tuple[str, ...]:

@@ -275,15 +275,10 @@ class BuiltTerritory:
         for area in self.areas:
             counts[area.level] = counts.get(area.level, 0) + 1
         if "commune_hors_qpv" in counts:
-            counts["commune_hors_qpv"] = len(
-                {self._commune[a.iris] for a in self.atoms if a.qpv is None}
-            )
+            commune = {row.code: row.commune for row in self.iris}
+            counts["commune_hors_qpv"] = len({commune[a.iris] for a in self.atoms if a.qpv is None})
         levels = ", ".join(f"{level} {counts[level]}" for level in self.levels)
         return f"{self.manifest.name}: {levels}; {len(self.atoms)} atoms"
-
-    @property
-    def _commune(self) -> dict[str, str]:
-        return {row.code: row.commune for row in self.iris}
 
 
 def _read_vector(path: Path, crs: str) -> Any:
@@ -468,6 +463,7 @@ def read_qpv(path: Path, communes: Sequence[str], crs: str, territory: Any) -> l
             str(path), f"not ANCT's QPV contours: missing field(s) {', '.join(absent)}"
         )
     kept = set(communes)
+    shapely.prepare(territory)  # many intersects tests against one polygon
     pieces: dict[str, list[Any]] = {}
     info: dict[str, dict[str, Any]] = {}
     for number, row in enumerate(frame.itertuples(index=False), start=1):
@@ -476,7 +472,9 @@ def read_qpv(path: Path, communes: Sequence[str], crs: str, territory: Any) -> l
         where = f"feature {number} (code_qp {code!r})"
         listed = tuple(c for c in re.split(r"[\s,;]+", _text(values["insee_com"])) if c)
         shape = values["geometry"]
-        inside = 0.0 if shape is None else shape.intersection(territory).area
+        # a national file holds every QPV: only those meeting the territory are cut
+        meets = shape is not None and territory.intersects(shape)
+        inside = shape.intersection(territory).area if meets else 0.0
         if not kept & set(listed):
             if inside > OVERLAP_M2:
                 raise TerritoryBuildError(
